@@ -9,4 +9,6 @@
 
 #include "concur/duration.hpp"
 #include "concur/version.hpp"
-// Module headers are added here as each module lands.
+// subprocess (module headers are added here as each module lands)
+// threading
+// multiprocessing
