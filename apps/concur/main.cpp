@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "--version" || command == "-V") {
-    std::printf("concur %.*s\n", static_cast<int>(concur::version().size()), concur::version().data());
+    std::printf("concur %.*s\n", static_cast<int>(concur::version().size()),
+                concur::version().data());
     return 0;
   }
   if (command == "run") return concur::cli::run_main(argc - 1, argv + 1);

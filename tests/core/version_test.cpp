@@ -1,5 +1,5 @@
-#include <concur/concur.hpp>
 #include <gtest/gtest.h>
+#include <concur/concur.hpp>
 
 #include <regex>
 #include <string>

@@ -140,7 +140,8 @@ class LeakGuard {
   void check() const {
     const auto now = open_fds();
     std::vector<int> leaked;
-    std::set_difference(now.begin(), now.end(), fds_.begin(), fds_.end(), std::back_inserter(leaked));
+    std::set_difference(now.begin(), now.end(), fds_.begin(), fds_.end(),
+                        std::back_inserter(leaked));
     std::string detail;
     for (int fd : leaked) detail += " " + std::to_string(fd) + "->" + fd_target(fd);
     EXPECT_TRUE(leaked.empty()) << "leaked fds:" << detail;
