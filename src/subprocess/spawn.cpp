@@ -1,0 +1,281 @@
+// Spawning with clone(CLONE_VM | CLONE_VFORK): the child shares our memory and runs on its own
+// small stack while this thread is suspended, until it execs or exits. No page tables are
+// copied, so a spawn costs the same from a 4 GiB parent as from a small one (fork() copies them).
+//
+// Rules for the child, which runs inside our address space:
+// - It allocates nothing and calls only raw syscall()s: no libc state, no sanitizer interceptors,
+//   no locks that another parent thread might hold.
+// - All signals stay blocked (we block them before clone) until every handler of ours is reset
+//   to SIG_DFL, so no parent handler ever runs on the child's stack.
+// - Failures are written into the plan's shared result (the parent reads it when clone returns,
+//   as glibc's posix_spawn does), so they come back as SpawnError with the child's errno instead
+//   of exit status 127.
+#include "subprocess/spawn.hpp"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "concur/subprocess/errors.hpp"
+
+extern char** environ;  // NOLINT
+
+namespace concur::subprocess::detail {
+namespace {
+
+enum class Stage : int { none, signals, setsid, setpgid, dup, cwd, close_fds, exec };
+
+const char* stage_name(Stage s) {
+  switch (s) {
+    case Stage::signals:
+      return "reset signals";
+    case Stage::setsid:
+      return "setsid";
+    case Stage::setpgid:
+      return "setpgid";
+    case Stage::dup:
+      return "dup2";
+    case Stage::cwd:
+      return "chdir";
+    case Stage::close_fds:
+      return "close_range";
+    case Stage::exec:
+      return "exec";
+    case Stage::none:
+      break;
+  }
+  return "spawn";
+}
+
+// The kernel's struct sigaction starts with the handler on every architecture we support; the
+// rest is zero for SIG_DFL. 64 bytes covers every layout.
+struct KernelSigaction {
+  void* handler;
+  unsigned long rest[7];
+};
+
+struct ChildArgs {
+  const char* const* candidates;
+  const char* const* argv;
+  const char* const* envp;
+  int stdio[3];
+  bool err_to_stdout;
+  bool close_fds;
+  const int* pass_fds;  // sorted
+  std::size_t n_pass;
+  int max_fd;  // for the close loop fallback without close_range
+  const char* cwd;
+  bool setsid;
+  int pgid;
+  int umask;
+  volatile int error;  // written by the child, read by the parent after clone returns
+  volatile int stage;
+};
+
+#define CONCUR_CHILD __attribute__((no_sanitize("address", "thread", "undefined"), noinline))
+
+CONCUR_CHILD int child_fail(ChildArgs* a, Stage stage, int err) {
+  a->error = err;
+  a->stage = static_cast<int>(stage);
+  syscall(SYS_exit, 127);
+  return 127;
+}
+
+CONCUR_CHILD int child_main(void* arg) {
+  auto* a = static_cast<ChildArgs*>(arg);
+  constexpr long sigset_size = _NSIG / 8;
+  // Reset handlers (ours, not SIG_IGN) to SIG_DFL; SIGPIPE and SIGXFSZ to SIG_DFL as Python does.
+  for (int sig = 1; sig < _NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    KernelSigaction old{};
+    if (syscall(SYS_rt_sigaction, sig, nullptr, &old, sigset_size) != 0) continue;
+    const bool handled = old.handler != reinterpret_cast<void*>(SIG_IGN) &&
+                         old.handler != reinterpret_cast<void*>(SIG_DFL);
+    if (handled || sig == SIGPIPE || sig == SIGXFSZ) {
+      KernelSigaction dfl{};
+      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sigset_size);
+    }
+  }
+  if (a->setsid && syscall(SYS_setsid) < 0) return child_fail(a, Stage::setsid, errno);
+  if (a->pgid >= 0 && syscall(SYS_setpgid, 0, a->pgid) != 0)
+    return child_fail(a, Stage::setpgid, errno);
+  if (a->umask >= 0) syscall(SYS_umask, a->umask);
+  // Sources among 0..2 would be overwritten by the dup3s: move them out of the way first.
+  int src[3] = {a->stdio[0], a->stdio[1], a->stdio[2]};
+  for (int& fd : src) {
+    if (fd >= 0 && fd < 3) {
+      const long moved = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+      if (moved < 0) return child_fail(a, Stage::dup, errno);
+      fd = static_cast<int>(moved);
+    }
+  }
+  for (int i = 0; i < 3; ++i)
+    if (src[i] >= 0 && syscall(SYS_dup3, src[i], i, 0) < 0) return child_fail(a, Stage::dup, errno);
+  if (a->err_to_stdout && syscall(SYS_dup3, 1, 2, 0) < 0) return child_fail(a, Stage::dup, errno);
+  if (a->cwd != nullptr && syscall(SYS_chdir, a->cwd) != 0) return child_fail(a, Stage::cwd, errno);
+  for (std::size_t i = 0; i < a->n_pass; ++i) syscall(SYS_fcntl, a->pass_fds[i], F_SETFD, 0);
+  if (a->close_fds) {
+    unsigned first = 3;
+    for (std::size_t i = 0; i <= a->n_pass; ++i) {
+      const unsigned last = i < a->n_pass ? static_cast<unsigned>(a->pass_fds[i]) : ~0U;
+      if (last > first) {
+        if (syscall(SYS_close_range, first, last - 1, 0) != 0) {
+          if (errno != ENOSYS) return child_fail(a, Stage::close_fds, errno);
+          const unsigned stop = std::min(last, static_cast<unsigned>(a->max_fd));
+          for (unsigned fd = first; fd < stop; ++fd) syscall(SYS_close, fd);
+        }
+      }
+      if (i < a->n_pass) first = last + 1;
+    }
+  }
+  // Unblock everything: the child starts with an empty signal mask.
+  unsigned long none[_NSIG / (8 * sizeof(unsigned long))] = {};
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, none, nullptr, sigset_size);
+  // Try every candidate as execvp does: remember EACCES, skip ENOENT/ENOTDIR, stop on others.
+  int err = ENOENT;
+  bool saw_eacces = false;
+  for (const char* const* c = a->candidates; *c != nullptr; ++c) {
+    syscall(SYS_execve, *c, a->argv, a->envp);
+    err = errno;
+    if (err == EACCES) {
+      saw_eacces = true;
+    } else if (err != ENOENT && err != ENOTDIR && err != ENAMETOOLONG) {
+      break;
+    }
+  }
+  if (saw_eacces && (err == ENOENT || err == ENOTDIR)) err = EACCES;
+  return child_fail(a, Stage::exec, err);
+}
+
+// Blocks every signal (glibc's internal ones included) in this thread around the clone.
+class BlockAllSignals {
+ public:
+  BlockAllSignals() {
+    unsigned long all[sizeof old_ / sizeof old_[0]];
+    std::fill(std::begin(all), std::end(all), ~0UL);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, all, old_, _NSIG / 8);
+  }
+  ~BlockAllSignals() { syscall(SYS_rt_sigprocmask, SIG_SETMASK, old_, nullptr, _NSIG / 8); }
+  BlockAllSignals(const BlockAllSignals&) = delete;
+  BlockAllSignals& operator=(const BlockAllSignals&) = delete;
+
+ private:
+  unsigned long old_[_NSIG / (8 * sizeof(unsigned long))] = {};
+};
+
+class ChildStack {
+ public:
+  static constexpr std::size_t size = 256 * 1024;
+  ChildStack() {
+    base_ = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (base_ == MAP_FAILED) throw SpawnError(errno, "", "mmap child stack");
+  }
+  ~ChildStack() { ::munmap(base_, size); }
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+  void* top() const { return static_cast<char*>(base_) + size; }
+
+ private:
+  void* base_;
+};
+
+int max_fd_for_fallback() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 65536;
+  return static_cast<int>(std::min<rlim_t>(rl.rlim_cur, 1 << 20));
+}
+
+std::vector<const char*> c_strings(const std::vector<std::string>& v) {
+  std::vector<const char*> out;
+  out.reserve(v.size() + 1);
+  for (const auto& s : v) out.push_back(s.c_str());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> exec_candidates(const std::string& program, const char* path) {
+  if (program.find('/') != std::string::npos) return {program};
+  std::string_view rest = path != nullptr ? path : "/bin:/usr/bin";
+  std::vector<std::string> out;
+  while (true) {
+    const auto colon = rest.find(':');
+    std::string dir(rest.substr(0, colon));
+    if (dir.empty()) dir = ".";
+    out.push_back(dir + "/" + program);
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  return out;
+}
+
+Spawned spawn(const SpawnPlan& plan) {
+  const auto candidates = c_strings(plan.candidates);
+  const auto argv = c_strings(plan.argv);
+  std::vector<const char*> envp;
+  if (plan.env != nullptr) envp = c_strings(*plan.env);
+  std::vector<int> pass = plan.pass_fds;
+  std::sort(pass.begin(), pass.end());
+  pass.erase(std::unique(pass.begin(), pass.end()), pass.end());
+  pass.erase(std::remove_if(pass.begin(), pass.end(), [](int fd) { return fd < 3; }), pass.end());
+
+  ChildArgs args{};
+  args.candidates = candidates.data();
+  args.argv = argv.data();
+  args.envp = plan.env != nullptr ? envp.data() : environ;
+  std::copy(std::begin(plan.stdio), std::end(plan.stdio), args.stdio);
+  args.err_to_stdout = plan.err_to_stdout;
+  args.close_fds = plan.close_fds;
+  args.pass_fds = pass.data();
+  args.n_pass = pass.size();
+  args.max_fd = plan.close_fds ? max_fd_for_fallback() : 0;
+  args.cwd = plan.cwd;
+  args.setsid = plan.setsid;
+  args.pgid = plan.pgid;
+  args.umask = plan.umask;
+
+  ChildStack stack;
+  int pidfd = -1;
+  pid_t pid;
+  {
+    BlockAllSignals blocked;
+    pid = ::clone(child_main, stack.top(), CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args,
+                  &pidfd);
+    if (pid < 0 && errno == EINVAL) {  // kernel before 5.2: no CLONE_PIDFD
+      pidfd = -1;
+      pid = ::clone(child_main, stack.top(), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+    }
+  }
+  if (pid < 0) throw SpawnError(errno, plan.program, "clone");
+  Spawned out;
+  out.pid = pid;
+  out.pidfd.reset(pidfd);
+  if (args.error != 0) {
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    const auto stage = static_cast<Stage>(args.stage);
+    std::string what = stage_name(stage);
+    if (stage == Stage::cwd) what += " '" + std::string(plan.cwd) + "'";
+    what += " for '" + plan.program + "'";
+    throw SpawnError(args.error, plan.program, what);
+  }
+  if (!out.pidfd) {
+    const long fd = syscall(SYS_pidfd_open, pid, 0);  // CLOEXEC by design
+    if (fd >= 0) out.pidfd.reset(static_cast<int>(fd));
+  }
+  return out;
+}
+
+}  // namespace concur::subprocess::detail

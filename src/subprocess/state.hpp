@@ -1,0 +1,88 @@
+// Private: the state behind a Popen handle, and the process-level operations on it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "concur/subprocess/popen.hpp"
+#include "subprocess/fd.hpp"
+
+namespace concur::subprocess {
+
+using Clock = std::chrono::steady_clock;
+
+/// Output collected by communicate(): `data` grows geometrically and is read into directly, so
+/// bytes are touched once by the kernel and never copied; only data[0, len) is output.
+struct Sink {
+  std::string data;
+  std::size_t len = 0;
+  char* room(std::size_t at_least) {
+    if (data.size() - len < at_least) data.resize(std::max(data.size() * 2, len + at_least));
+    return data.data() + len;
+  }
+  std::size_t room_size() const { return data.size() - len; }
+  std::string copy() const { return data.substr(0, len); }
+  std::string take() {
+    data.resize(len);
+    len = 0;
+    std::string out = std::move(data);
+    data = std::string();
+    return out;
+  }
+};
+
+struct Popen::State {
+  std::vector<std::string> args;
+  pid_t pid = -1;
+  detail::UniqueFd pidfd;           // immutable after construction: safe for send_signal
+  std::atomic<bool> reaped{false};  // read by send_signal from other threads
+  std::optional<int> returncode;
+  PipeStream in, out, err;
+  bool text = false;
+  bool leads_group = false;  // start_new_session or process_group == 0: killpg(pid) reaches all
+
+  // communicate() progress, kept across TimeoutExpired
+  bool communicating = false;
+  std::string input;
+  std::size_t input_done = 0;
+  Sink out_raw, err_raw;
+
+  /// Records a waitpid status.
+  void set_status(int status);
+  /// waitpid(WNOHANG); true once reaped.
+  bool reap_nohang();
+  /// Waits until the child is reaped or `deadline` passes; true if reaped.
+  bool wait_until(std::optional<Clock::time_point> deadline);
+  /// SIGKILL to the child, or to its whole group when it leads one and `group` is set.
+  void kill_tree(bool group);
+};
+
+/// Access to PipeStream internals for the implementation.
+struct PopenAccess {
+  static Popen::State& state(Popen& p) { return *p.state_; }
+  static int& fd(PipeStream& s) { return s.fd_; }
+  static bool& text(PipeStream& s) { return s.text_; }
+  static bool& pending_cr(PipeStream& s) { return s.pending_cr_; }
+  /// Moves out what PipeStream has buffered but not yet returned.
+  static std::string take_buffered(PipeStream& s) {
+    std::string rest = s.buffer_.substr(s.pos_);
+    s.buffer_.clear();
+    s.pos_ = 0;
+    return rest;
+  }
+};
+
+/// Deadline `timeout` from now (nullopt stays nullopt).
+inline std::optional<Clock::time_point> deadline_after(std::optional<Duration> timeout) {
+  if (!timeout) return std::nullopt;
+  const double seconds = std::min(std::max(timeout->count(), 0.0), 1e8);  // no overflow
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(Duration(seconds));
+}
+
+}  // namespace concur::subprocess
