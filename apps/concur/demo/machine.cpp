@@ -1,0 +1,63 @@
+// Machine facts for the demo's notes, from the affinity mask and sysfs.
+#include "machine.hpp"
+
+#include <fmt/format.h>
+#include <sched.h>
+
+#include <fstream>
+#include <set>
+#include <string>
+
+namespace concur::cli::demo {
+
+namespace {
+
+std::set<int> allowed_cpus() {
+  std::set<int> cpus;
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (::sched_getaffinity(0, sizeof mask, &mask) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &mask)) cpus.insert(cpu);
+  }
+  return cpus;
+}
+
+// The physical core a CPU belongs to: "<package>:<core_id>", or "" when sysfs says nothing.
+std::string core_of(int cpu) {
+  const std::string base = fmt::format("/sys/devices/system/cpu/cpu{}/topology/", cpu);
+  std::ifstream package(base + "physical_package_id"), core(base + "core_id");
+  std::string p, c;
+  if (!(package >> p) || !(core >> c)) return {};
+  return p + ":" + c;
+}
+
+}  // namespace
+
+unsigned usable_cpus() {
+  const auto cpus = allowed_cpus();
+  return cpus.empty() ? 1u : static_cast<unsigned>(cpus.size());
+}
+
+bool cpus_share_one_core() {
+  const auto cpus = allowed_cpus();
+  if (cpus.size() < 2) return false;
+  std::set<std::string> cores;
+  for (const int cpu : cpus) {
+    const std::string core = core_of(cpu);
+    if (core.empty()) return false;
+    cores.insert(core);
+  }
+  return cores.size() == 1;
+}
+
+std::string machine_summary() {
+  const unsigned cpus = usable_cpus();
+  std::string text = fmt::format("this machine: {} usable CPU{}", cpus, cpus == 1 ? "" : "s");
+  if (cpus_share_one_core()) {
+    text += ", all hardware threads (hyper-threads) of ONE physical core";
+  }
+  return text;
+}
+
+}  // namespace concur::cli::demo

@@ -1,0 +1,149 @@
+// The demo's output framework: headings, result lines, timed rows and the closing table.
+#include "report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace concur::cli::demo {
+
+namespace {
+
+constexpr std::string_view kBold = "1";
+constexpr std::string_view kDim = "2";
+constexpr std::string_view kCyan = "1;36";
+constexpr std::string_view kGreen = "32";
+constexpr std::string_view kYellow = "33";
+
+std::optional<double> ratio_of(const Timing& t) {
+  if (!t.python || t.cpp_seconds <= 0) return std::nullopt;
+  return t.python->seconds / t.cpp_seconds;
+}
+
+std::string ratio_text(double ratio) {
+  if (ratio >= 1.0) return fmt::format("C++ {:.1f}x faster", ratio);
+  return fmt::format("C++ {:.2f}x as fast", ratio);
+}
+
+}  // namespace
+
+std::string format_seconds(double seconds) {
+  if (seconds >= 1.0) return fmt::format("{:.2f} s", seconds);
+  if (seconds >= 1e-3) return fmt::format("{:.1f} ms", seconds * 1e3);
+  return fmt::format("{:.0f} us", seconds * 1e6);
+}
+
+Report::Report(ReportOptions options) : options_(options) {}
+
+std::string Report::paint(std::string_view text, std::string_view sgr) const {
+  if (!options_.colour) return std::string(text);
+  return fmt::format("\x1b[{}m{}\x1b[0m", sgr, text);
+}
+
+void Report::write(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), options_.narrative);
+  std::fflush(options_.narrative);
+}
+
+void Report::section(std::string_view name, std::string_view about) {
+  section_ = std::string(name);
+  const std::string rule(std::max<std::size_t>(4, 72 - name.size() - 4), '=');
+  write(fmt::format("\n{}\n{}\n", paint(fmt::format("== {} {}", name, rule), kCyan),
+                    paint(about, kDim)));
+}
+
+void Report::experiment(std::string_view title, std::string_view shows) {
+  write(fmt::format("\n{} {}\n  {}\n", paint(">", kCyan), paint(title, kBold), shows));
+}
+
+void Report::code(std::string_view text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    out += fmt::format("    {}\n", paint(text.substr(start, end - start), kDim));
+    start = end + 1;
+  }
+  write(out);
+}
+
+void Report::result(std::string_view text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    out += fmt::format("    {}\n", text.substr(start, end - start));
+    start = end + 1;
+  }
+  write(out);
+}
+
+void Report::lesson(std::string_view text) {
+  write(fmt::format("  {} {}\n", paint("=>", kGreen), paint(text, kGreen)));
+}
+
+void Report::note(std::string_view text) { write(fmt::format("  {}\n", paint(text, kYellow))); }
+
+void Report::timed(Timing timing) {
+  timing.section = section_;
+  std::string line = fmt::format("    {:<7}{:>10}", "C++", format_seconds(timing.cpp_seconds));
+  if (!timing.cpp_result.empty()) line += fmt::format("   result {}", timing.cpp_result);
+  line += '\n';
+  if (timing.python) {
+    line += fmt::format("    {:<7}{:>10}", "Python", format_seconds(timing.python->seconds));
+    if (!timing.python->result.empty()) line += fmt::format("   result {}", timing.python->result);
+    line += '\n';
+    if (const auto ratio = ratio_of(timing)) {
+      line += fmt::format("    {}\n", paint(ratio_text(*ratio), kBold));
+    }
+  }
+  write(line);
+  timings_.push_back(std::move(timing));
+}
+
+void Report::print_table(std::FILE* out) const {
+  std::size_t width = 10;
+  for (const auto& t : timings_) width = std::max(width, t.title.size());
+  std::string text = "\n" + paint("== every timed experiment: C++ beside Python", kCyan) + "\n";
+  text += fmt::format("  {:<16} {:<{}} {:>10} {:>10} {:>11}\n", "section", "experiment", width,
+                      "C++", "Python", "Python/C++");
+  text += fmt::format("  {}\n", std::string(16 + width + 10 + 10 + 11 + 4, '-'));
+  for (const auto& t : timings_) {
+    const auto ratio = ratio_of(t);
+    const std::string python = t.python ? format_seconds(t.python->seconds) : "-";
+    const std::string ratio_cell = ratio ? fmt::format("{:.1f}x", *ratio) : "-";
+    const std::string padded = fmt::format("{:>11}", ratio_cell);
+    text +=
+        fmt::format("  {:<16} {:<{}} {:>10} {:>10} {}\n", t.section, t.title, width,
+                    format_seconds(t.cpp_seconds), python, ratio ? paint(padded, kBold) : padded);
+  }
+  text +=
+      "  Each side times only the measured part (no interpreter start-up, no program start-up).\n"
+      "  Python/C++ above 1 means C++ is that many times faster.\n";
+  std::fwrite(text.data(), 1, text.size(), out);
+  std::fflush(out);
+}
+
+nlohmann::json Report::table_json() const {
+  auto rows = nlohmann::json::array();
+  for (const auto& t : timings_) {
+    nlohmann::json row = {{"id", t.id},
+                          {"section", t.section},
+                          {"title", t.title},
+                          {"cpp_s", t.cpp_seconds},
+                          {"cpp_result", t.cpp_result},
+                          {"python_s", nullptr},
+                          {"python_result", nullptr},
+                          {"ratio", nullptr}};
+    if (t.python) {
+      row["python_s"] = t.python->seconds;
+      row["python_result"] = t.python->result;
+    }
+    if (const auto ratio = ratio_of(t)) row["ratio"] = *ratio;
+    rows.push_back(std::move(row));
+  }
+  return {{"experiments", std::move(rows)}};
+}
+
+}  // namespace concur::cli::demo
