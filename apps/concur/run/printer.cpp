@@ -11,9 +11,11 @@ std::string tag_of(const JobResult& r) {
 }
 
 // Writes `data` to fd; with a tag, every line gets the prefix. `partial` carries an
-// unfinished line between calls when line-buffering; `last` flushes it.
+// unfinished line between calls when line-buffering; `last` flushes it. A "line" longer
+// than kMaxPartial is passed on in pieces, so memory stays bounded without newlines.
 void Printer::emit(int fd, const std::string& tag, std::string_view data, std::string& partial,
                    bool last) {
+  constexpr std::size_t kMaxPartial = 64 * 1024;
   if (progress_ != nullptr) progress_->clear();
   std::string out;
   std::size_t pos = 0;
@@ -25,10 +27,15 @@ void Printer::emit(int fd, const std::string& tag, std::string_view data, std::s
     partial.clear();
     out.append(data.substr(pos, nl + 1 - pos));
     pos = nl + 1;
+    if (out.size() >= kMaxPartial) {
+      write_all(fd, out);
+      out.clear();
+    }
   }
   partial.append(data.substr(pos));
-  if (last && !partial.empty()) {
-    out += tag + partial + '\n';
+  if (!partial.empty() && (last || partial.size() >= kMaxPartial)) {
+    out += tag + partial;
+    if (last) out += '\n';
     partial.clear();
   }
   if (!out.empty()) write_all(fd, out);

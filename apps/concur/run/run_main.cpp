@@ -114,6 +114,12 @@ int run_jobs(const Options& opts, const Inputs& inputs, const CommandPlan& plan)
   for (const auto& r : report.results)
     if (!r.started) printer.nothing_for(r.seq);
   printer.flush();
+  std::size_t ran = 0, to_run = 0;
+  for (std::size_t i = 0; i < report.results.size(); ++i) {
+    ran += report.results[i].started ? 1 : 0;
+    to_run += skip.empty() || !skip[i] ? 1 : 0;
+  }
+  progress.update(ran, 0, to_run, /*force=*/true);  // the final state, whatever the throttle
   progress.clear();
 
   const int shown_slots = slots > 0 ? slots : static_cast<int>(inputs.jobs.size());
