@@ -21,7 +21,8 @@ constexpr const char* kUsage =
     "\n"
     "Replays the lecture's experiments on subprocess, threading and multiprocessing, live, in C++\n"
     "with concur and, where python3 is on PATH, the same experiments in Python beside them:\n"
-    "what each shows, both times and their ratio, and a closing table. Offline; exits 0.\n"
+    "what each shows, both times and their ratio, and a closing table. Offline; exits 0\n"
+    "(1 if an experiment failed, 2 on bad usage).\n"
     "\n"
     "Options:\n"
     "  --quick          small sizes: the whole demo in a few seconds\n"
@@ -150,6 +151,11 @@ int demo_main(int argc, char** argv) {
     std::cout << table.dump(2) << std::endl;
   } else {
     report.print_table(stdout);
+  }
+  if (report.failures() > 0) {
+    std::fprintf(stderr, "concur demo: %d experiment%s failed (see FAILED above)\n",
+                 report.failures(), report.failures() == 1 ? "" : "s");
+    return 1;
   }
   return 0;
 }

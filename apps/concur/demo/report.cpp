@@ -85,6 +85,11 @@ void Report::lesson(std::string_view text) {
 
 void Report::note(std::string_view text) { write(fmt::format("  {}\n", paint(text, kYellow))); }
 
+void Report::failed(std::string_view experiment, std::string_view why) {
+  ++failures_;
+  write(fmt::format("  {} {}: {}\n", paint("FAILED", "1;31"), experiment, why));
+}
+
 void Report::timed(Timing timing) {
   timing.section = section_;
   std::string line = fmt::format("    {:<7}{:>10}", "C++", format_seconds(timing.cpp_seconds));

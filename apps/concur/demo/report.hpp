@@ -60,6 +60,9 @@ class Report {
   void lesson(std::string_view text);
   /// A note (something skipped, a twin that failed).
   void note(std::string_view text);
+  /// An experiment that threw: says what and why, and counts it.
+  void failed(std::string_view experiment, std::string_view why);
+  int failures() const { return failures_; }
   /// Prints the C++ and Python times and their ratio, and adds the row to the closing table.
   void timed(Timing timing);
 
@@ -76,6 +79,7 @@ class Report {
   ReportOptions options_;
   std::string section_;
   std::vector<Timing> timings_;
+  int failures_ = 0;
 };
 
 /// "12.3 ms", "1.20 s", "850 µs": a duration people read at a glance.

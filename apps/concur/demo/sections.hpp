@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <string>
 
 #include "python_twin.hpp"
@@ -33,6 +34,16 @@ struct Context {
   Report& report;
   PythonTwins& python;
   Sizes sizes;
+
+  /// Runs one experiment; an exception it throws becomes a note and a failure (the demo goes on).
+  template <class F>
+  void attempt(std::string_view what, F&& experiment) {
+    try {
+      experiment(*this);
+    } catch (const std::exception& e) {
+      report.failed(what, e.what());
+    }
+  }
 
   /// Runs the twin of a timed experiment; notes why when it cannot (once for a missing python3).
   std::optional<TwinResult> twin(std::string_view script, const std::vector<std::string>& args);

@@ -138,13 +138,13 @@ void spawn_cost(Context& ctx) {
 }  // namespace
 
 void subprocess_section(Context& ctx) {
-  popen_ls(ctx);
-  echo_captured(ctx);
-  bc_input(ctx);
-  exit_code(ctx);
-  timeout_expires(ctx);
-  check_fails(ctx);
-  spawn_cost(ctx);
+  ctx.attempt("Popen ls", popen_ls);
+  ctx.attempt("echo captured", echo_captured);
+  ctx.attempt("bc with input", bc_input);
+  ctx.attempt("exit code", exit_code);
+  ctx.attempt("timeout", timeout_expires);
+  ctx.attempt("check", check_fails);
+  ctx.attempt("spawn cost", spawn_cost);
   ctx.report.lesson(
       "Python's subprocess, same names and semantics; a failure is a typed exception or a value");
 }

@@ -1,0 +1,84 @@
+// concur demo's options: --help, bad options, --section, --no-python, and colour rules.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "demo/demo_runner.hpp"
+
+namespace {
+
+using concur::test::run_demo;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::size_t count_lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+TEST(DemoOptions, HelpExitsZeroAndNamesEveryOption) {
+  const auto r = run_demo({"--help"});
+  EXPECT_EQ(r.returncode, 0);
+  for (const char* option : {"--quick", "--json", "--section", "--no-python", "NO_COLOR"}) {
+    EXPECT_THAT(r.out, HasSubstr(option));
+  }
+}
+
+TEST(DemoOptions, UnknownOptionExitsTwoWithOneClearLine) {
+  const auto r = run_demo({"--bogus"});
+  EXPECT_EQ(r.returncode, 2);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--bogus"));
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(DemoOptions, UnknownSectionExitsTwo) {
+  const auto r = run_demo({"--section", "networking"});
+  EXPECT_EQ(r.returncode, 2);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("networking"));
+}
+
+TEST(DemoOptions, SectionWithoutNameExitsTwo) {
+  const auto r = run_demo({"--section"});
+  EXPECT_EQ(r.returncode, 2);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+}
+
+TEST(DemoOptions, SectionRunsOnlyThatSection) {
+  const auto r = run_demo({"--quick", "--no-python", "--section=subprocess"});
+  ASSERT_EQ(r.returncode, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("== subprocess"));
+  EXPECT_THAT(r.out, Not(HasSubstr("== threading")));
+  EXPECT_THAT(r.out, Not(HasSubstr("== multiprocessing")));
+  EXPECT_THAT(r.out, HasSubstr("every timed experiment"));
+}
+
+TEST(DemoOptions, SubprocessSectionShowsEveryExperimentOfTheLecture) {
+  const auto r = run_demo({"--quick", "--no-python", "--section", "subprocess"});
+  ASSERT_EQ(r.returncode, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Popen"));
+  EXPECT_THAT(r.out, HasSubstr("Hello from a child"));
+  EXPECT_THAT(r.out, HasSubstr("bc answered \"6\\n\""));
+  EXPECT_THAT(r.out, HasSubstr("r.returncode = 2"));
+  EXPECT_THAT(r.out, HasSubstr("TimeoutExpired"));
+  EXPECT_THAT(r.out, HasSubstr("e.out = \"started\\n\""));
+  EXPECT_THAT(r.out, HasSubstr("CalledProcessError"));
+}
+
+TEST(DemoOptions, PipedOutputHasNoEscapeCodes) {
+  const auto r = run_demo({"--quick", "--no-python", "--section", "subprocess"});
+  ASSERT_EQ(r.returncode, 0) << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos);
+}
+
+TEST(DemoOptions, NoPythonShowsCppAlone) {
+  const auto r = run_demo({"--quick", "--no-python", "--section", "subprocess"});
+  ASSERT_EQ(r.returncode, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("showing C++ alone"));
+  EXPECT_THAT(r.out, Not(HasSubstr("Python    ")));
+}
+
+}  // namespace
