@@ -39,6 +39,12 @@ class Capture {
   std::string tail_lines(std::size_t lines) const;
   /// Calls `sink` with every kept byte, in order, in chunks. Throws std::system_error.
   void replay(const std::function<void(std::string_view)>& sink) const;
+  /// Bytes held in memory (0 once spilled).
+  std::size_t memory_bytes() const { return mem_.size(); }
+  /// Moves what is in memory to the spill file now (held outputs under --keep-order).
+  void spill_now() {
+    if (fd_ < 0 && keep_ && !mem_.empty()) spill();
+  }
   /// Frees memory and the spill file.
   void clear();
 

@@ -76,6 +76,13 @@ void Printer::finished(const JobResult& r, Capture& out, Capture& err) {
     print_whole(tag, out, err);
     return;
   }
+  // Outputs waiting for an earlier job stay bounded too: beyond 16 MiB they go to files.
+  constexpr std::size_t kMaxHeldMemory = std::size_t{16} << 20;
+  if (held_memory_ + out.memory_bytes() + err.memory_bytes() > kMaxHeldMemory) {
+    out.spill_now();
+    err.spill_now();
+  }
+  held_memory_ += out.memory_bytes() + err.memory_bytes();
   held_.emplace(r.seq, Held{tag, std::move(out), std::move(err)});
   advance();
 }
@@ -95,6 +102,7 @@ void Printer::advance() {
     const auto it = held_.find(next_seq_);
     if (it == held_.end()) return;
     print_whole(it->second.tag, it->second.out, it->second.err);
+    held_memory_ -= it->second.out.memory_bytes() + it->second.err.memory_bytes();
     held_.erase(it);
     ++next_seq_;
   }
@@ -103,6 +111,7 @@ void Printer::advance() {
 void Printer::flush() {
   for (auto& [seq, h] : held_) print_whole(h.tag, h.out, h.err);
   held_.clear();
+  held_memory_ = 0;
 }
 
 }  // namespace concur::cli::run

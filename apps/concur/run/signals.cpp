@@ -35,9 +35,17 @@ SignalPipe::SignalPipe() {
   ::sigaction(SIGTERM, &sa, &old_term_);
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   ::sigaction(SIGCHLD, &sa, &old_chld_);
+  // A signal mask inherited from whoever started us must not silence the loop.
+  sigset_t ours;
+  sigemptyset(&ours);
+  sigaddset(&ours, SIGINT);
+  sigaddset(&ours, SIGTERM);
+  sigaddset(&ours, SIGCHLD);
+  ::sigprocmask(SIG_UNBLOCK, &ours, &old_mask_);
 }
 
 SignalPipe::~SignalPipe() {
+  ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
   ::sigaction(SIGINT, &old_int_, nullptr);
   ::sigaction(SIGTERM, &old_term_, nullptr);
   ::sigaction(SIGCHLD, &old_chld_, nullptr);

@@ -31,6 +31,7 @@ class SignalPipe {
   int read_fd_ = -1;
   struct sigaction old_int_ {
   }, old_term_{}, old_chld_{};
+  sigset_t old_mask_{};
 };
 
 }  // namespace concur::cli::run

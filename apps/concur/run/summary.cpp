@@ -57,6 +57,9 @@ std::string summary_text(const std::vector<JobResult>& results, const Totals& t)
                        printable(ran[i]->command), where(*ran[i]));
   }
   for (const auto& r : results) {
+    if (r.output_held_open && r.outcome == Outcome::passed)
+      s += fmt::format("note: #{} {}: a leftover process kept its output open; stopped waiting\n",
+                       r.seq, printable(r.command));
     if (r.outcome != Outcome::failed && r.outcome != Outcome::timed_out) continue;
     if (r.outcome == Outcome::timed_out)
       s += fmt::format("TIMED OUT #{} {}{}: after {:.3f}s ({})\n", r.seq, printable(r.command),
