@@ -17,7 +17,8 @@ void Printer::emit(int fd, const std::string& tag, std::string_view data, std::s
                    bool last) {
   constexpr std::size_t kMaxPartial = 64 * 1024;
   if (progress_ != nullptr) progress_->clear();
-  std::string out;
+  std::string& out = scratch_;  // reused: no allocation per chunk
+  out.clear();
   std::size_t pos = 0;
   while (pos < data.size()) {
     const auto nl = data.find('\n', pos);

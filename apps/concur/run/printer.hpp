@@ -56,6 +56,7 @@ class Printer {
   std::map<std::size_t, bool> empty_;                             // keep-order: seqs with nothing
   std::size_t next_seq_ = 1;
   std::size_t held_memory_ = 0;  // bytes of held outputs still in memory
+  std::string scratch_;          // emit()'s output buffer
 };
 
 /// The --tag prefix of a job: its values joined by spaces, then a tab.
