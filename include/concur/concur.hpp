@@ -8,7 +8,10 @@
 #pragma once
 
 #include "concur/duration.hpp"
+#include "concur/futures.hpp"
+#include "concur/queue.hpp"
+#include "concur/shlex.hpp"
+#include "concur/subprocess.hpp"
+#include "concur/threading.hpp"
 #include "concur/version.hpp"
-// subprocess (module headers are added here as each module lands)
-// threading
 // multiprocessing

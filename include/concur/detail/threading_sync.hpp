@@ -1,0 +1,120 @@
+// concur/detail/threading_sync.hpp — the low-level primitives under concur's queues and pool.
+//
+// Internal; not part of the API. Mutex is an adaptive pthread mutex (spins briefly on
+// contention before sleeping, so a producer and a consumer that touch the lock alternately
+// rarely enter the kernel). CondVar waits on CLOCK_MONOTONIC, so deadlines ignore
+// wall-clock jumps. Neither uses std::atomic::wait (GCC 12 bug 106772).
+//
+//   detail::Mutex m;  detail::CondVar cv;  bool ready = false;
+//   { std::unique_lock lk(m); cv.wait(lk, [&] { return ready; }); }
+//
+// Thread safety: as std::mutex / std::condition_variable.
+#pragma once
+
+#include <pthread.h>
+
+#include <time.h>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+#include "concur/duration.hpp"
+
+namespace concur::detail {
+
+using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC in libstdc++ and libc++
+
+/// The absolute deadline `timeout` from now; a huge timeout saturates instead of overflowing.
+inline Clock::time_point deadline_after(Duration timeout) {
+  const auto now = Clock::now();
+  if (timeout <= Duration::zero()) return now;
+  const Duration room = Clock::time_point::max() - now;
+  if (timeout >= room / 2) return Clock::time_point::max() - Clock::duration(1);
+  return now + std::chrono::duration_cast<Clock::duration>(timeout);
+}
+
+/// Rejects a negative timeout as Python does (ValueError): std::invalid_argument.
+inline void check_timeout(const std::optional<Duration>& timeout) {
+  if (timeout && *timeout < Duration::zero())
+    throw std::invalid_argument("'timeout' must be a non-negative number");
+}
+
+/// A hint to the CPU that we are spinning (lets the sibling hyper-thread run).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+/// An adaptive mutex: a few spins on contention before sleeping. Lockable.
+class Mutex {
+ public:
+  Mutex() noexcept {
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init(&m_, &attr);
+    pthread_mutexattr_destroy(&attr);
+  }
+  ~Mutex() { pthread_mutex_destroy(&m_); }
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+  void lock() noexcept { pthread_mutex_lock(&m_); }
+  bool try_lock() noexcept { return pthread_mutex_trylock(&m_) == 0; }
+  void unlock() noexcept { pthread_mutex_unlock(&m_); }
+  pthread_mutex_t* native_handle() noexcept { return &m_; }
+
+ private:
+  pthread_mutex_t m_;
+};
+
+/// A condition variable for Mutex whose timed waits use CLOCK_MONOTONIC.
+class CondVar {
+ public:
+  CondVar() noexcept {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&c_, &attr);
+    pthread_condattr_destroy(&attr);
+  }
+  ~CondVar() { pthread_cond_destroy(&c_); }
+  CondVar(const CondVar&) = delete;
+  CondVar& operator=(const CondVar&) = delete;
+
+  void notify_one() noexcept { pthread_cond_signal(&c_); }
+  void notify_all() noexcept { pthread_cond_broadcast(&c_); }
+  void wait(std::unique_lock<Mutex>& lk) noexcept {
+    pthread_cond_wait(&c_, lk.mutex()->native_handle());
+  }
+  /// Returns false once `deadline` has passed (the caller re-checks its predicate either way).
+  bool wait_until(std::unique_lock<Mutex>& lk, Clock::time_point deadline) noexcept {
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    pthread_cond_timedwait(&c_, lk.mutex()->native_handle(), &ts);
+    return Clock::now() < deadline;
+  }
+  template <class Pred>
+  void wait(std::unique_lock<Mutex>& lk, Pred pred) {
+    while (!pred()) wait(lk);
+  }
+  /// Waits until pred() or the deadline; returns pred().
+  template <class Pred>
+  bool wait_until(std::unique_lock<Mutex>& lk, Clock::time_point deadline, Pred pred) {
+    while (!pred()) {
+      if (!wait_until(lk, deadline)) return pred();
+    }
+    return true;
+  }
+
+ private:
+  pthread_cond_t c_;
+};
+
+}  // namespace concur::detail
