@@ -5,5 +5,7 @@
 
 int main() {
   std::cout << "concur " << concur::version() << "\n";
-  return 0;
+  const auto r = concur::subprocess::run({"echo", "subprocess works"}, {.capture_output = true});
+  std::cout << r.out;
+  return r.returncode == 0 && r.out == "subprocess works\n" ? 0 : 1;
 }
