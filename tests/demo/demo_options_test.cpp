@@ -67,6 +67,18 @@ TEST(DemoOptions, SubprocessSectionShowsEveryExperimentOfTheLecture) {
   EXPECT_THAT(r.out, HasSubstr("CalledProcessError"));
 }
 
+TEST(DemoOptions, ThreadingSectionShowsTheRaceTheLockAndTheSpeedUps) {
+  const auto r = run_demo({"--quick", "--no-python", "--section", "threading"});
+  ASSERT_EQ(r.returncode, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Hello from greeter-1"));
+  EXPECT_THAT(r.out, HasSubstr("without a Lock: counter = "));
+  EXPECT_THAT(r.out, HasSubstr("with a Lock:    counter = 10\n"));
+  EXPECT_THAT(r.out, HasSubstr("result 100000\n"));  // the sum of 10^5 ones, every variant
+  EXPECT_THAT(r.out, HasSubstr("speed-up of 2 threads over 1"));
+  EXPECT_THAT(r.out, HasSubstr("requests on a thread pool"));
+  EXPECT_THAT(r.out, Not(HasSubstr("FAILED")));
+}
+
 TEST(DemoOptions, PipedOutputHasNoEscapeCodes) {
   const auto r = run_demo({"--quick", "--no-python", "--section", "subprocess"});
   ASSERT_EQ(r.returncode, 0) << r.err;

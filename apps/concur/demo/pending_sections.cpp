@@ -4,10 +4,6 @@
 
 namespace concur::cli::demo {
 
-void threading_section(Context& ctx) {
-  ctx.report.note("concur::threading has not landed in this build yet: section skipped");
-}
-
 void multiprocessing_section(Context& ctx) {
   ctx.report.note("concur::multiprocessing has not landed in this build yet: section skipped");
 }

@@ -92,18 +92,19 @@ void Report::failed(std::string_view experiment, std::string_view why) {
 
 void Report::timed(Timing timing) {
   timing.section = section_;
-  std::string line = fmt::format("    {:<7}{:>10}", "C++", format_seconds(timing.cpp_seconds));
-  if (!timing.cpp_result.empty()) line += fmt::format("   result {}", timing.cpp_result);
-  line += '\n';
+  std::string text = fmt::format("    {}\n", paint(timing.title, kBold));
+  text += fmt::format("      {:<7}{:>10}", "C++", format_seconds(timing.cpp_seconds));
+  if (!timing.cpp_result.empty()) text += fmt::format("   result {}", timing.cpp_result);
+  text += '\n';
   if (timing.python) {
-    line += fmt::format("    {:<7}{:>10}", "Python", format_seconds(timing.python->seconds));
-    if (!timing.python->result.empty()) line += fmt::format("   result {}", timing.python->result);
-    line += '\n';
+    text += fmt::format("      {:<7}{:>10}", "Python", format_seconds(timing.python->seconds));
+    if (!timing.python->result.empty()) text += fmt::format("   result {}", timing.python->result);
     if (const auto ratio = ratio_of(timing)) {
-      line += fmt::format("    {}\n", paint(ratio_text(*ratio), kBold));
+      text += fmt::format("   {}", paint(ratio_text(*ratio), kGreen));
     }
+    text += '\n';
   }
-  write(line);
+  write(text);
   timings_.push_back(std::move(timing));
 }
 

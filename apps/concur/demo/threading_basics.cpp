@@ -129,10 +129,10 @@ void io_bound(Context& ctx) {
 }  // namespace
 
 void threading_section(Context& ctx) {
-  greeters(ctx);
-  counter_race(ctx);
+  ctx.attempt("greeter threads", greeters);
+  ctx.attempt("counter race", counter_race);
   threading_parallel(ctx);
-  io_bound(ctx);
+  ctx.attempt("I/O-bound requests", io_bound);
 }
 
 }  // namespace concur::cli::demo
