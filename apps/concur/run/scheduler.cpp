@@ -280,7 +280,7 @@ RunReport Loop::run() {
       config_.slots > 0 ? config_.slots : static_cast<int>(std::max<std::size_t>(1, to_run_));
   for (int s = 1; s <= slots; ++s) free_slots_.insert(s);
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  SignalPipe sigs;
+  SignalFd sigs;
   std::vector<pollfd> fds;
   std::vector<std::pair<Active*, int>> owners;
   for (;;) {

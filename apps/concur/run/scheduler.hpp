@@ -1,5 +1,5 @@
 // concur run: the event loop. One thread, one poll() over every running job's
-// stdout/stderr pipe and a signal self-pipe; no thread and no temporary file per
+// stdout/stderr pipe and a signalfd; no thread and no temporary file per
 // job. It starts jobs up to the slot limit, enforces timeouts (SIGTERM to the job's
 // process group, SIGKILL after kill_after), reaps jobs and — as a child subreaper —
 // the orphans they leave, kills a finished job's leftover group members, stops

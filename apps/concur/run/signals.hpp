@@ -1,13 +1,16 @@
-// concur run: SIGINT, SIGTERM and SIGCHLD delivered to the event loop through a
-// self-pipe (the handler only write()s the signal number: async-signal-safe), so
-// poll() wakes on them and everything else happens outside signal context.
+// concur run: SIGINT, SIGTERM and SIGCHLD delivered to the event loop as readable
+// data on a signalfd, so poll() wakes on them and nothing runs in signal context.
 //
-//   SignalPipe sigs;                      // installs handlers; the destructor restores them
+//   SignalFd sigs;                        // blocks the three signals, opens the signalfd
 //   poll({sigs.fd(), POLLIN}, ...);
 //   for (int sig : sigs.drain()) ...;
 //
-// One instance per process at a time. Children get default handlers back at exec
-// (concur::subprocess resets every handled signal), so jobs are unaffected.
+// The signals stay blocked after the SignalFd is gone: a late Ctrl-C while the
+// reports are written must not kill the runner half-way (it exits soon anyway).
+// Jobs are unaffected: concur::subprocess starts every child with an empty signal
+// mask. (A self-pipe written from a handler works too, but sanitizers defer
+// handlers while poll() blocks; a signalfd has no handler at all.)
+// One instance per process at a time; not thread-safe.
 #pragma once
 
 #include <signal.h>
@@ -16,22 +19,19 @@
 
 namespace concur::cli::run {
 
-class SignalPipe {
+class SignalFd {
  public:
-  SignalPipe();
-  ~SignalPipe();
-  SignalPipe(const SignalPipe&) = delete;
-  SignalPipe& operator=(const SignalPipe&) = delete;
+  SignalFd();  // throws std::system_error
+  ~SignalFd();
+  SignalFd(const SignalFd&) = delete;
+  SignalFd& operator=(const SignalFd&) = delete;
 
-  int fd() const { return read_fd_; }
+  int fd() const { return fd_; }
   /// The signals received since the last call, in order.
   std::vector<int> drain();
 
  private:
-  int read_fd_ = -1;
-  struct sigaction old_int_ {
-  }, old_term_{}, old_chld_{};
-  sigset_t old_mask_{};
+  int fd_ = -1;
 };
 
 }  // namespace concur::cli::run
