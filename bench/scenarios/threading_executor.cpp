@@ -1,0 +1,114 @@
+// Scenarios executor_tiny_tasks (10^6 empty tasks on 2 workers, submitted and awaited) and
+// executor_map (map(x * 2) over 10^6 ints): concur's ThreadPoolExecutor beside TBB's task_group,
+// Boost.Asio's thread_pool and a hand-written 2-thread split.
+#include <cstdint>
+#include <future>
+#include <numeric>
+#include <thread>
+#include <vector>
+
+#include "concur/futures.hpp"
+#include "harness/harness.hpp"
+
+#ifdef CONCUR_HAVE_TBB
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+#endif
+#ifdef CONCUR_HAVE_BOOST
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#endif
+
+namespace {
+
+using concur::bench::time_it;
+
+int tasks() { return concur::bench::quick() ? 100'000 : 1'000'000; }
+
+double concur_tiny_tasks() {
+  concur::futures::ThreadPoolExecutor pool(2);
+  std::vector<std::future<void>> futures;
+  futures.reserve(static_cast<std::size_t>(tasks()));
+  return time_it([&] {
+    for (int i = 0; i < tasks(); ++i) futures.push_back(pool.submit([] {}));
+    for (auto& f : futures) f.get();
+  });
+}
+
+[[maybe_unused]] double tbb_tiny_tasks() {
+#ifdef CONCUR_HAVE_TBB
+  tbb::task_arena arena(2);
+  return time_it([&] {
+    arena.execute([&] {
+      tbb::task_group g;
+      for (int i = 0; i < tasks(); ++i) g.run([] {});
+      g.wait();
+    });
+  });
+#else
+  throw concur::bench::Skip("TBB not linked");
+#endif
+}
+
+[[maybe_unused]] double asio_tiny_tasks() {
+#ifdef CONCUR_HAVE_BOOST
+  boost::asio::thread_pool pool(2);
+  return time_it([&] {
+    for (int i = 0; i < tasks(); ++i) boost::asio::post(pool, [] {});
+    pool.wait();
+  });
+#else
+  throw concur::bench::Skip("Boost not found");
+#endif
+}
+
+std::vector<int> map_input() {
+  std::vector<int> v(1'000'000);
+  std::iota(v.begin(), v.end(), 0);
+  return v;
+}
+
+double concur_map() {
+  concur::futures::ThreadPoolExecutor pool(2);
+  const auto in = map_input();
+  std::vector<int> out;
+  const double s = time_it([&] { out = pool.map([](int x) { return x * 2; }, in); });
+  concur::bench::do_not_optimize(out.data());
+  return s;
+}
+
+double raw_2_threads_map() {
+  const auto in = map_input();
+  std::vector<int> out;
+  const double s = time_it([&] {
+    out.assign(in.size(), 0);
+    auto half = [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) out[i] = in[i] * 2;
+    };
+    std::thread t(half, 0, in.size() / 2);
+    half(in.size() / 2, in.size());
+    t.join();
+  });
+  concur::bench::do_not_optimize(out.data());
+  return s;
+}
+
+concur::bench::Register tiny{[] {
+  using namespace concur::bench;
+  return Scenario{.id = "executor_tiny_tasks",
+                  .description = "10^6 empty tasks on 2 workers, submitted and awaited",
+                  .reference = "concur_executor",
+                  .impls = {{"concur_executor", concur_tiny_tasks},
+                            {"tbb_task_group", tbb_tiny_tasks},
+                            {"asio_thread_pool", asio_tiny_tasks}}};
+}};
+
+concur::bench::Register map{[] {
+  using namespace concur::bench;
+  return Scenario{.id = "executor_map",
+                  .description = "map(x * 2) over 10^6 ints on 2 workers",
+                  .reference = "concur_executor",
+                  .impls = {{"concur_executor", concur_map}, {"raw_2_threads", raw_2_threads_map}}};
+}};
+
+}  // namespace
