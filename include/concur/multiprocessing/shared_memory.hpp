@@ -1,0 +1,124 @@
+// concur/multiprocessing/shared_memory.hpp — memory shared between processes.
+//
+//   concur::multiprocessing::SharedArray<std::int64_t> a(10'000'000);   // zero-initialised
+//   std::iota(a.begin(), a.end(), 0);
+//   auto part = pool.apply_async(+[](SharedArray<std::int64_t> a, std::size_t lo, std::size_t hi) {
+//     return std::accumulate(a.begin() + lo, a.begin() + hi, std::int64_t{0});
+//   }, a, 0, a.size() / 2);                 // sends a handle (an fd), never the 80 MB
+//
+// SharedMemory is a memfd mapped with MAP_SHARED; every copy of a SharedMemory (or of a
+// SharedArray) is a handle to the same memory, which lives while any handle in any process
+// does. Passed to a task or a Process, a handle travels as its fd (SCM_RIGHTS); the receiving
+// process maps it once and reuses the mapping (cached by device and inode; a worker forked
+// after the memory was made reuses the inherited mapping, the same address).
+//
+// Thread safety: handles may be copied and destroyed from any thread. The memory itself is
+// not synchronised: use a Value's lock, a Queue or task boundaries to order accesses.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <type_traits>
+
+#include "concur/multiprocessing/wire.hpp"
+
+namespace concur::multiprocessing {
+
+namespace detail {
+/// One mapping of a memfd in this process. Unmapped and closed with its last handle.
+struct Mapping {
+  int fd = -1;
+  std::byte* addr = nullptr;
+  std::size_t size = 0;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  ~Mapping();
+};
+/// A new zero-filled memfd of `size` bytes, mapped. Throws std::system_error.
+std::shared_ptr<Mapping> create_mapping(std::size_t size);
+/// The mapping of the memfd `fd` (borrowed): an existing one of this process if any, else a
+/// new one. Throws std::system_error.
+std::shared_ptr<Mapping> map_fd(int fd);
+}  // namespace detail
+
+/// A block of shared memory (memfd + mmap). Copies share the same memory.
+/// Throws std::system_error if the memory cannot be made or mapped.
+class SharedMemory {
+ public:
+  /// `size` zero-filled bytes (size 0 is allowed and maps nothing).
+  explicit SharedMemory(std::size_t size) : map_(detail::create_mapping(size)) {}
+  /// An empty handle (size 0), to be assigned (needed to receive one as a task argument).
+  SharedMemory() = default;
+
+  std::size_t size() const { return map_ ? map_->size : 0; }
+  std::span<std::byte> buf() { return {data(), size()}; }
+  std::span<const std::byte> buf() const { return {data(), size()}; }
+  std::byte* data() { return map_ ? map_->addr : nullptr; }
+  const std::byte* data() const { return map_ ? map_->addr : nullptr; }
+  /// The memfd, for passing by hand (owned by the handle).
+  int fd() const { return map_ ? map_->fd : -1; }
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    const bool has = static_cast<bool>(map_);
+    ar(has);
+    if (has) ar(detail::attach_fd(map_->fd));
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    bool has = false;
+    ar(has);
+    if (!has) {
+      map_.reset();
+      return;
+    }
+    std::uint32_t index = 0;
+    ar(index);
+    map_ = detail::map_fd(detail::attached_fd(index));
+  }
+
+ private:
+  std::shared_ptr<detail::Mapping> map_;
+};
+
+/// `n` zero-initialised elements of a trivially copyable T in shared memory; copies share the
+/// elements; passed to a task it travels as a handle, never as data.
+template <class T>
+class SharedArray {
+  static_assert(std::is_trivially_copyable_v<T>, "SharedArray<T> needs a trivially copyable T");
+
+ public:
+  explicit SharedArray(std::size_t n) : mem_(n * sizeof(T)), n_(n) {}
+  /// An empty handle (size 0), to be assigned.
+  SharedArray() = default;
+
+  std::size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  T* data() { return reinterpret_cast<T*>(mem_.data()); }
+  const T* data() const { return reinterpret_cast<const T*>(mem_.data()); }
+  T& operator[](std::size_t i) { return data()[i]; }
+  const T& operator[](std::size_t i) const { return data()[i]; }
+  T* begin() { return data(); }
+  T* end() { return data() + n_; }
+  const T* begin() const { return data(); }
+  const T* end() const { return data() + n_; }
+  std::span<T> span() { return {data(), n_}; }
+  /// The underlying SharedMemory handle.
+  const SharedMemory& memory() const { return mem_; }
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(mem_);
+    n_ = mem_.size() / sizeof(T);
+  }
+
+ private:
+  SharedMemory mem_;
+  std::size_t n_ = 0;
+};
+
+}  // namespace concur::multiprocessing

@@ -1,0 +1,69 @@
+#include "multiprocessing/registry.hpp"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <set>
+
+#include "multiprocessing/channel.hpp"
+
+namespace concur::multiprocessing::detail {
+namespace {
+
+std::mutex& spawn_mutex() {
+  static auto* m = new std::mutex;  // leaked on purpose: used by forked children
+  return *m;
+}
+
+std::set<int>& parent_fds() {
+  static auto* s = new std::set<int>;
+  return *s;
+}
+
+bool worker_flag = false;
+
+}  // namespace
+
+std::mutex& registry_mutex() {
+  static auto* m = new std::mutex;
+  return *m;
+}
+
+bool in_worker() { return worker_flag; }
+
+void register_parent_fd(int fd) {
+  std::lock_guard lock(spawn_mutex());
+  parent_fds().insert(fd);
+}
+
+void unregister_parent_fd(int fd) {
+  std::lock_guard lock(spawn_mutex());
+  parent_fds().erase(fd);
+}
+
+pid_t fork_child(const std::function<void()>& child) {
+  std::unique_lock spawn_lock(spawn_mutex());
+  std::fflush(nullptr);  // or buffered output would be written twice, by parent and child
+  const pid_t parent = ::getpid();
+  registry_mutex().lock();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    registry_mutex().unlock();
+    for (int fd : parent_fds()) close_fd(fd);
+    parent_fds().clear();
+    spawn_lock.unlock();
+    worker_flag = true;
+    // Die with the parent; if it died before prctl took effect, getppid() has changed.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    child();
+    ::_exit(0);
+  }
+  registry_mutex().unlock();
+  if (pid < 0) throw_errno("fork");
+  return pid;
+}
+
+}  // namespace concur::multiprocessing::detail

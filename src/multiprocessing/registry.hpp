@@ -1,0 +1,35 @@
+// Internal: process-wide state that must be consistent across fork().
+//
+// fork() copies only the calling thread, so a mutex held by another thread at that moment
+// stays locked forever in the child. The forking thread therefore takes spawn_mutex() and
+// registry_mutex() around fork(): no other thread holds them then, and the child releases
+// the copies it inherits.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <mutex>
+
+namespace concur::multiprocessing::detail {
+
+/// Guards the mapping registry (shared_memory.cpp). Held briefly; never while forking
+/// except by the forking thread itself.
+std::mutex& registry_mutex();
+
+/// True in a pool worker or Process child started by this library.
+bool in_worker();
+
+/// Registers a parent-side fd (a worker channel, the forkserver socket) that children must
+/// not keep: fork_child() closes every registered fd in the child.
+void register_parent_fd(int fd);
+void unregister_parent_fd(int fd);
+
+/// fork()s safely for this library: flushes stdio first, takes the locks above around the
+/// fork, and in the child releases them, closes the registered parent fds, marks the process
+/// as a worker, arms PR_SET_PDEATHSIG(SIGKILL) (and exits at once if the parent already
+/// died), then runs `child` (which must not return). Returns the child's pid in the parent.
+/// Throws std::system_error if fork fails.
+pid_t fork_child(const std::function<void()>& child);
+
+}  // namespace concur::multiprocessing::detail

@@ -1,0 +1,62 @@
+#include "concur/multiprocessing/wire.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "concur/multiprocessing/errors.hpp"
+#include "multiprocessing/channel.hpp"
+
+namespace concur::multiprocessing::detail {
+
+FdList& FdList::operator=(FdList&& o) noexcept {
+  if (this != &o) {
+    clear();
+    fds_ = std::move(o.fds_);
+    o.fds_.clear();
+  }
+  return *this;
+}
+
+FdList::~FdList() { clear(); }
+
+std::vector<int> FdList::release() {
+  std::vector<int> out = std::move(fds_);
+  fds_.clear();
+  return out;
+}
+
+void FdList::clear() {
+  for (int fd : fds_) close_fd(fd);
+  fds_.clear();
+}
+
+FdList*& current_fd_sink() {
+  thread_local FdList* sink = nullptr;
+  return sink;
+}
+
+const FdList*& current_fd_source() {
+  thread_local const FdList* source = nullptr;
+  return source;
+}
+
+std::uint32_t attach_fd(int fd) {
+  FdList* sink = current_fd_sink();
+  if (sink == nullptr)
+    throw ProcessError(
+        "concur::multiprocessing: a handle can only travel as a task or Process "
+        "argument, a result or through a Connection");
+  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC)");
+  sink->push(copy);
+  return static_cast<std::uint32_t>(sink->size() - 1);
+}
+
+int attached_fd(std::uint32_t index) {
+  const FdList* source = current_fd_source();
+  if (source == nullptr || index >= source->size())
+    throw ProcessError("concur::multiprocessing: a handle arrived without its file descriptor");
+  return source->fds()[index];
+}
+
+}  // namespace concur::multiprocessing::detail

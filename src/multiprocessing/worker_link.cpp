@@ -1,0 +1,118 @@
+#include "multiprocessing/worker_link.hpp"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "multiprocessing/registry.hpp"
+
+namespace concur::multiprocessing::detail {
+namespace {
+
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // pidfds are always O_CLOEXEC
+}
+
+}  // namespace
+
+std::unique_ptr<WorkerLink> WorkerLink::start(StartMethod method) {
+  if (method == StartMethod::spawn)
+    throw std::invalid_argument("concur::multiprocessing: StartMethod::spawn is not implemented");
+  std::unique_ptr<WorkerLink> w(new WorkerLink);
+  if (method == StartMethod::forkserver) {
+    const ServerWorker s = forkserver_spawn();
+    w->via_server_ = true;
+    w->pid_ = s.pid;
+    w->channel_ = s.channel;
+    w->exit_fd_ = s.status;
+  } else {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
+    register_parent_fd(sv[0]);
+    const int child_end = sv[1];
+    try {
+      w->pid_ = fork_child([child_end] { worker_main(child_end); });
+    } catch (...) {
+      unregister_parent_fd(sv[0]);
+      close_fd(sv[0]);
+      close_fd(sv[1]);
+      throw;
+    }
+    close_fd(sv[1]);
+    w->channel_ = sv[0];
+    w->exit_fd_ = pidfd_open(w->pid_);  // -1 on very old kernels: callers then poll
+  }
+  return w;
+}
+
+WorkerLink::~WorkerLink() {
+  if (!exitcode_) {
+    kill(SIGKILL);
+    wait_exit();
+  }
+  close_channel();
+  close_fd(exit_fd_);
+}
+
+void WorkerLink::close_channel() {
+  if (channel_ < 0) return;
+  if (!via_server_) unregister_parent_fd(channel_);
+  close_fd(channel_);
+  channel_ = -1;
+}
+
+void WorkerLink::kill(int sig) {
+  if (exitcode_) return;
+  // A pidfd names this very process even if its pid were reused; a forkserver worker
+  // is not reaped before its status arrives on exit_fd_, so its pid is still ours too.
+  if (!via_server_ && exit_fd_ >= 0)
+    ::syscall(SYS_pidfd_send_signal, exit_fd_, sig, nullptr, 0);
+  else
+    ::kill(pid_, sig);
+}
+
+int WorkerLink::decode(int status) {
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return -SIGKILL;
+}
+
+int WorkerLink::wait_exit() {
+  if (exitcode_) return *exitcode_;
+  int status = 0;
+  if (via_server_) {
+    if (read_all(exit_fd_, &status, sizeof status) != sizeof status)
+      status = SIGKILL;  // server gone
+  } else {
+    while (::waitpid(pid_, &status, 0) < 0) {
+      if (errno == EINTR) continue;
+      status = SIGKILL;  // reaped elsewhere (a SIGCHLD=SIG_IGN program): report it as killed
+      break;
+    }
+  }
+  exitcode_ = decode(status);
+  return *exitcode_;
+}
+
+std::optional<int> WorkerLink::try_exit() {
+  if (exitcode_) return exitcode_;
+  if (via_server_) {
+    if (!wait_readable(exit_fd_, 0)) return std::nullopt;
+    return wait_exit();
+  }
+  int status = 0;
+  pid_t r;
+  do r = ::waitpid(pid_, &status, WNOHANG);
+  while (r < 0 && errno == EINTR);
+  if (r == 0) return std::nullopt;
+  if (r < 0) status = SIGKILL;
+  exitcode_ = decode(status);
+  return exitcode_;
+}
+
+}  // namespace concur::multiprocessing::detail

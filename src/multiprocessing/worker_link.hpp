@@ -1,0 +1,69 @@
+// Internal: the transport to one worker process — the narrow interface the pool and Process
+// are written against (a later backend may put MPI ranks behind it).
+//
+// A worker is a process running worker_main() on its end of a private socketpair. It is
+// started by fork() from this process, or by the forkserver (which forks it and passes us the
+// channel over SCM_RIGHTS, plus a status pipe on which it writes the worker's wait status
+// when it reaps it). Either way, exited() is a pollable fd and wait_exit() reaps it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+
+#include "concur/multiprocessing/errors.hpp"
+#include "multiprocessing/channel.hpp"
+
+namespace concur::multiprocessing::detail {
+
+class WorkerLink {
+ public:
+  /// Starts a worker (StartMethod::fork or forkserver). Throws std::system_error,
+  /// std::invalid_argument for spawn.
+  static std::unique_ptr<WorkerLink> start(StartMethod method);
+  ~WorkerLink();  // kills (SIGKILL) and reaps the worker if wait_exit() was not called
+  WorkerLink(const WorkerLink&) = delete;
+  WorkerLink& operator=(const WorkerLink&) = delete;
+
+  pid_t pid() const { return pid_; }
+  /// The parent end of the channel: readable when a message or EOF (death) arrives.
+  int channel() const { return channel_; }
+  bool send(const Message& m) { return send_message(channel_, m); }
+  /// False at EOF (the worker closed its end: it exited or is exiting).
+  bool recv(Message& m) { return recv_message(channel_, m); }
+  /// Readable once the worker has exited (a pidfd, or the forkserver's status pipe).
+  int exit_fd() const { return exit_fd_; }
+  /// Sends `sig` unless the worker was already reaped.
+  void kill(int sig);
+  /// Blocks until the worker exited and is reaped; its exit code (negative N: signal N).
+  int wait_exit();
+  /// The exit code if the worker has exited (reaping it), else nullopt. Never blocks.
+  std::optional<int> try_exit();
+  /// Closes the parent end of the channel (the worker sees EOF).
+  void close_channel();
+
+ private:
+  WorkerLink() = default;
+  int decode(int status);
+  pid_t pid_ = -1;
+  int channel_ = -1;
+  int exit_fd_ = -1;
+  bool via_server_ = false;
+  std::optional<int> exitcode_;
+};
+
+/// The worker's loop: runs tasks from `channel` until told to stop or the parent goes away.
+[[noreturn]] void worker_main(int channel);
+
+/// The forkserver's side: asks it for a worker. Returns pid and fds [channel, status].
+/// Starts the server first if needed. Throws std::system_error / ProcessError.
+struct ServerWorker {
+  pid_t pid;
+  int channel, status;
+};
+ServerWorker forkserver_spawn();
+/// Starts the forkserver if it is not running (forks now).
+void ensure_forkserver();
+
+}  // namespace concur::multiprocessing::detail

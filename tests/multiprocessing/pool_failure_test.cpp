@@ -1,0 +1,121 @@
+// A pool that never hangs: workers that die, huge results, pools destroyed mid-work,
+// parents killed.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <concur/multiprocessing.hpp>
+#include <string>
+#include <vector>
+
+#include "support/leak_check.hpp"
+
+namespace mp = concur::multiprocessing;
+
+namespace {
+
+class PoolFailure : public concur::test::NoLeakTest {};
+
+int die_on_3(int x) {
+  if (x == 3) ::kill(::getpid(), SIGKILL);
+  if (x == 5) ::_exit(7);
+  return x;
+}
+
+}  // namespace
+
+TEST_F(PoolFailure, SigkilledWorkerFailsOnlyItsTask) {
+  mp::Pool pool(2);
+  const auto before = pool.pids();
+  auto bad = pool.apply_async(&die_on_3, 3);
+  try {
+    bad.get();
+    FAIL() << "no exception";
+  } catch (const mp::WorkerCrashed& e) {
+    EXPECT_EQ(e.exitcode, -SIGKILL);
+    EXPECT_NE(std::string(e.what()).find("signal 9"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(pool.apply_async(&die_on_3, 4).get(), 4);
+  EXPECT_EQ(pool.map(&die_on_3, std::vector{1, 2, 4, 6}, 1), (std::vector{1, 2, 4, 6}));
+  EXPECT_TRUE(concur::test::eventually([&] { return pool.pids().size() == 2; }));
+  EXPECT_NE(pool.pids(), before);
+}
+
+TEST_F(PoolFailure, ExitingWorkerFailsOnlyItsTask) {
+  mp::Pool pool(2);
+  auto results = std::vector<mp::AsyncResult<int>>{};
+  for (int x : {1, 5, 2, 5, 4}) results.push_back(pool.apply_async(&die_on_3, x));
+  EXPECT_EQ(results[0].get(), 1);
+  EXPECT_EQ(results[2].get(), 2);
+  EXPECT_EQ(results[4].get(), 4);
+  for (int i : {1, 3}) {
+    try {
+      results[static_cast<std::size_t>(i)].get();
+      FAIL();
+    } catch (const mp::WorkerCrashed& e) {
+      EXPECT_EQ(e.exitcode, 7);
+    }
+  }
+  EXPECT_EQ(pool.pids().size(), 2u);
+}
+
+TEST_F(PoolFailure, MapWithCrashThrowsWorkerCrashedAndPoolGoesOn) {
+  mp::Pool pool(2);
+  EXPECT_THROW(pool.map(&die_on_3, std::vector{1, 2, 3, 4}, 1), mp::WorkerCrashed);
+  EXPECT_EQ(pool.map(&die_on_3, std::vector{1, 2}), (std::vector{1, 2}));
+}
+
+TEST_F(PoolFailure, TwoHundredMebibyteResult) {
+  mp::Pool pool(1);
+  auto r =
+      pool.apply_async([](std::size_t n) { return std::string(n, 'x'); }, std::size_t{200} << 20);
+  const std::string s = r.get();
+  ASSERT_EQ(s.size(), std::size_t{200} << 20);
+  EXPECT_EQ(s.front(), 'x');
+  EXPECT_EQ(s.back(), 'x');
+}
+
+TEST_F(PoolFailure, DestroyedWithWorkPendingLeavesNoProcess) {
+  std::vector<pid_t> pids;
+  {
+    mp::Pool pool(2);
+    pids = pool.pids();
+    auto [rd, wr] = mp::Pipe(false);
+    for (int i = 0; i < 4; ++i)
+      (void)pool.apply_async([](mp::Connection c) { return c.recv<int>(); }, rd);
+  }  // ~Pool: terminate() kills and reaps
+  for (pid_t p : pids) EXPECT_TRUE(concur::test::process_gone(p)) << p;
+}
+
+TEST_F(PoolFailure, WorkersDieWhenParentIsKilled) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  const pid_t middle = ::fork();
+  ASSERT_GE(middle, 0);
+  if (middle == 0) {
+    ::close(fds[0]);
+    mp::Pool pool(2);
+    auto pids = pool.pids();
+    (void)::write(fds[1], pids.data(), pids.size() * sizeof(pid_t));
+    ::close(fds[1]);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  pid_t pids[2] = {0, 0};
+  std::size_t got = 0;
+  while (got < sizeof pids) {
+    const ssize_t r = ::read(fds[0], reinterpret_cast<char*>(pids) + got, sizeof pids - got);
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  ::close(fds[0]);
+  ASSERT_EQ(got, sizeof pids);
+  ::kill(middle, SIGKILL);
+  int status = 0;
+  ::waitpid(middle, &status, 0);
+  for (pid_t p : pids)
+    EXPECT_TRUE(concur::test::eventually([&] { return concur::test::process_gone(p); })) << p;
+}
