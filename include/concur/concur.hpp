@@ -14,4 +14,4 @@
 #include "concur/subprocess.hpp"
 #include "concur/threading.hpp"
 #include "concur/version.hpp"
-// multiprocessing
+#include "concur/multiprocessing.hpp"
