@@ -20,7 +20,10 @@ h1{font-size:1.3em} .muted{color:#666}
 .skipped{background:#aaa;color:#fff}
 #timeline{position:relative;border:1px solid #ccc;margin:1em 0;background:#fafafa}
 .row{position:relative;height:24px;border-bottom:1px solid #eee}
-.row .label{position:absolute;left:4px;top:4px;font-size:11px;color:#888}
+.row .label{position:absolute;left:4px;top:5px;font-size:11px;color:#888}
+.track{position:absolute;left:56px;right:8px;top:0;bottom:0}
+.axis{position:relative;height:16px;margin-left:56px;margin-right:8px;font-size:10px;color:#888}
+.axis span{position:absolute;top:2px}
 .bar{position:absolute;top:3px;height:18px;min-width:2px;border-radius:3px;cursor:pointer;opacity:.9}
 .bar:hover{outline:2px solid #000}
 #details{white-space:pre-wrap;font-family:monospace;font-size:12px;background:#f3f3f3;padding:.6em;min-height:3em}
@@ -39,8 +42,18 @@ constexpr const char* kScript = R"(
     var row = document.createElement('div'); row.className = 'row';
     var label = document.createElement('span'); label.className = 'label';
     label.textContent = 'slot ' + s; row.appendChild(label);
-    tl.appendChild(row); rows[s] = row;
+    var track = document.createElement('div'); track.className = 'track';
+    row.appendChild(track); tl.appendChild(row); rows[s] = track;
   }
+  var axis = document.createElement('div'); axis.className = 'axis';
+  for (var k = 0; k <= 4; k++) {
+    var tick = document.createElement('span');
+    tick.style.left = (k * 25) + '%';
+    tick.textContent = (wall * k / 4).toFixed(wall < 10 ? 2 : 0) + 's';
+    if (k === 4) { tick.style.left = ''; tick.style.right = '0'; }
+    axis.appendChild(tick);
+  }
+  tl.appendChild(axis);
   function describe(j) {
     var status = j.signal ? 'signal ' + j.signal : 'exit ' + j.exit_status;
     var text = '#' + j.seq + ' ' + j.outcome + ' (' + status + ', ' + j.runtime_s.toFixed(3) + 's' +
@@ -64,10 +77,10 @@ constexpr const char* kScript = R"(
     }
     var tr = document.createElement('tr');
     [String(j.seq), j.outcome, j.signal ? 'signal ' + j.signal : String(j.exit_status),
-     j.runtime_s.toFixed(3), j.command].forEach(function(v, i) {
+     j.runtime_s.toFixed(3), j.values.join(' '), j.command].forEach(function(v, i) {
       var td = document.createElement('td'); td.textContent = v;
       if (i === 1) td.className = j.outcome;
-      if (i === 4) { td.className = 'cmd'; td.title = v; }
+      if (i >= 4) { td.className = 'cmd'; td.title = v; }
       tr.appendChild(td);
     });
     table.appendChild(tr);
@@ -106,7 +119,7 @@ void write_html(const std::string& path, const std::vector<JobResult>& results, 
   h += "<h2>Timeline (a row per slot; hover a bar for details)</h2>\n<div id=\"timeline\"></div>\n";
   h += "<div id=\"details\" class=\"muted\">hover a job</div>\n";
   h += "<h2>Jobs</h2>\n<table><thead><tr><th>#</th><th>outcome</th><th>exit</th><th>time "
-       "(s)</th><th>command</th></tr></thead><tbody id=\"jobs\"></tbody></table>\n";
+       "(s)</th><th>value</th><th>command</th></tr></thead><tbody id=\"jobs\"></tbody></table>\n";
   h += "<script type=\"application/json\" id=\"concur-data\">" + json_for_html_script(data) +
        "</script>\n";
   h += "<script>" + std::string(kScript) + "</script>\n</body></html>\n";
