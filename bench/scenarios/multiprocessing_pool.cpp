@@ -1,0 +1,188 @@
+// Scenarios of concur::multiprocessing (ids from shared/BENCH.md):
+//   pool_startup     Pool(2) created until its first result      ref concur_pool
+//   pool_map_small   map(x * 2) over 10^5 ints, warm 2-worker pool ref concur_pool
+//   pool_sum_shared  sum of 10^7 int64 over 2 workers              ref concur_sharedarray
+//   pool_compute     the compute kernel split over 2 workers       ref raw_1_thread
+#include <concur/multiprocessing.hpp>
+#include <cstdint>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "harness/harness.hpp"
+
+namespace {
+
+namespace mp = concur::multiprocessing;
+using concur::bench::Register;
+using concur::bench::Scenario;
+using concur::bench::time_it;
+
+int twice(int x) { return x * 2; }
+
+std::int64_t sum_range(const std::int64_t* p, std::size_t lo, std::size_t hi) {
+  return std::accumulate(p + lo, p + hi, std::int64_t{0});
+}
+
+std::int64_t sum_shared(mp::SharedArray<std::int64_t> a, std::size_t lo, std::size_t hi) {
+  return sum_range(a.data(), lo, hi);
+}
+
+std::int64_t sum_vector(std::vector<std::int64_t> v) { return sum_range(v.data(), 0, v.size()); }
+
+// The kernel of sum_compute: four dependent modular squarings per i.
+std::int64_t kernel(std::int64_t lo, std::int64_t hi) {
+  std::int64_t s = 0;
+  for (std::int64_t i = lo; i < hi; ++i) {
+    std::int64_t x = i;
+    for (int k = 0; k < 4; ++k) x = (x * x + 1) % 1000003;
+    s += x;
+  }
+  return s;
+}
+
+std::size_t sum_n() { return concur::bench::quick() ? 1'000'000 : 10'000'000; }
+std::int64_t compute_n() { return concur::bench::quick() ? 100'000 : 1'000'000; }
+
+volatile std::int64_t sink;  // keeps results alive
+
+struct Warm {
+  std::unique_ptr<mp::SharedArray<std::int64_t>> shared;
+  std::vector<std::vector<std::int64_t>> parts;
+  std::vector<int> small;
+  std::unique_ptr<mp::Pool> pool;
+};
+Warm warm;
+
+double two_threads(std::size_t n, const std::int64_t* p) {
+  return time_it([&] {
+    std::int64_t a = 0, b = 0;
+    std::thread t([&] { a = sum_range(p, 0, n / 2); });
+    b = sum_range(p, n / 2, n);
+    t.join();
+    sink = a + b;
+  });
+}
+
+Register startup{[] {
+  return Scenario{
+      .id = "pool_startup",
+      .description = "Pool(2) created until its first result",
+      .reference = "concur_pool",
+      .impls = {{"concur_pool",
+                 [] {
+                   std::unique_ptr<mp::Pool> pool;
+                   const double t = time_it([&] {
+                     pool = std::make_unique<mp::Pool>(2);
+                     sink = pool->apply_async(&twice, 1).get();
+                   });
+                   pool.reset();  // teardown (kill + reap) is not part of start-up
+                   return t;
+                 }},
+                {"python_pool_fork",
+                 [] { return concur::bench::run_python("pool_startup.py", {"fork"}); }},
+                {"python_pool_forkserver",
+                 [] { return concur::bench::run_python("pool_startup.py", {"forkserver"}); }}},
+      .repetitions = 7};
+}};
+
+Register map_small{[] {
+  return Scenario{
+      .id = "pool_map_small",
+      .description = "map(x * 2) over 10^5 ints on a warm 2-worker pool",
+      .reference = "concur_pool",
+      .impls = {{"concur_pool",
+                 [] { return time_it([] { sink = warm.pool->map(&twice, warm.small).back(); }); }},
+                {"python_pool", [] { return concur::bench::run_python("pool_map_small.py"); }}},
+      .repetitions = 7,
+      .setup =
+          [] {
+            warm.small.resize(100'000);
+            std::iota(warm.small.begin(), warm.small.end(), 0);
+            warm.pool = std::make_unique<mp::Pool>(2);
+          },
+      .teardown = [] { warm = Warm{}; }};
+}};
+
+Register sum_shared_scenario{[] {
+  return Scenario{
+      .id = "pool_sum_shared",
+      .description = "sum of 10^7 int64 on a warm 2-worker pool",
+      .reference = "concur_sharedarray",
+      .impls = {{"concur_sharedarray",
+                 [] {
+                   const std::size_t n = warm.shared->size();
+                   using Args = std::tuple<mp::SharedArray<std::int64_t>, std::size_t, std::size_t>;
+                   const std::vector<Args> args{{*warm.shared, 0, n / 2}, {*warm.shared, n / 2, n}};
+                   return time_it([&] {
+                     const auto s = warm.pool->starmap(&sum_shared, args);
+                     sink = s[0] + s[1];
+                   });
+                 }},
+                {"raw_1_thread",
+                 [] {
+                   return time_it(
+                       [] { sink = sum_range(warm.shared->data(), 0, warm.shared->size()); });
+                 }},
+                {"raw_2_threads",
+                 [] { return two_threads(warm.shared->size(), warm.shared->data()); }},
+                {"concur_copy",
+                 [] {
+                   return time_it([] {
+                     const auto s = warm.pool->map(&sum_vector, warm.parts, 1);
+                     sink = s[0] + s[1];
+                   });
+                 }},
+                {"python_pool_copy",
+                 [] {
+                   return concur::bench::run_python("pool_sum_copy.py", {std::to_string(sum_n())});
+                 }}},
+      .repetitions = 5,
+      .setup =
+          [] {
+            const std::size_t n = sum_n();
+            warm.shared = std::make_unique<mp::SharedArray<std::int64_t>>(n);
+            std::iota(warm.shared->begin(), warm.shared->end(), 0);
+            warm.parts = {{warm.shared->begin(), warm.shared->begin() + n / 2},
+                          {warm.shared->begin() + n / 2, warm.shared->end()}};
+            warm.pool = std::make_unique<mp::Pool>(2);
+          },
+      .teardown = [] { warm = Warm{}; }};
+}};
+
+Register compute{[] {
+  return Scenario{
+      .id = "pool_compute",
+      .description = "the compute kernel split over 2 workers",
+      .reference = "raw_1_thread",
+      .impls = {{"raw_1_thread", [] { return time_it([] { sink = kernel(0, compute_n()); }); }},
+                {"raw_2_threads",
+                 [] {
+                   return time_it([] {
+                     const std::int64_t n = compute_n();
+                     std::int64_t a = 0;
+                     std::thread t([&] { a = kernel(0, n / 2); });
+                     const std::int64_t b = kernel(n / 2, n);
+                     t.join();
+                     sink = a + b;
+                   });
+                 }},
+                {"concur_pool",
+                 [] {
+                   const std::int64_t n = compute_n();
+                   const std::vector<std::tuple<std::int64_t, std::int64_t>> args{{0, n / 2},
+                                                                                  {n / 2, n}};
+                   return time_it([&] {
+                     const auto s = warm.pool->starmap(&kernel, args);
+                     sink = s[0] + s[1];
+                   });
+                 }}},
+      .repetitions = 7,
+      .setup = [] { warm.pool = std::make_unique<mp::Pool>(2); },
+      .teardown = [] { warm = Warm{}; }};
+}};
+
+}  // namespace
