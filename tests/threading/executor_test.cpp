@@ -119,9 +119,9 @@ TEST(ThreadPoolExecutor, SubmitAfterShutdownThrowsRuntimeError) {
 TEST(ThreadPoolExecutor, ShutdownWithoutCancelRunsQueuedTasks) {
   std::atomic<int> ran{0};
   std::vector<std::future<void>> fs;
+  concur::threading::Event gate;  // outlives the pool, whose destructor runs the tasks
   {
     ThreadPoolExecutor pool(1);
-    concur::threading::Event gate;
     fs.push_back(pool.submit([&] { gate.wait(); }));
     for (int i = 0; i < 10; ++i) fs.push_back(pool.submit([&] { ran.fetch_add(1); }));
     pool.shutdown(false);
