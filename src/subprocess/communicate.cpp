@@ -22,6 +22,8 @@ namespace concur::subprocess {
 namespace {
 
 constexpr std::size_t min_read = 256 * 1024;
+constexpr std::size_t big_input = 4 << 20;  // from here on, larger pipes pay for themselves
+constexpr int big_pipe = 1 << 20;
 constexpr std::size_t max_write = 1024 * 1024;
 
 // Reads what is available into `sink`; returns false at EOF.
@@ -59,6 +61,9 @@ Popen::Output Popen::communicate(std::optional<std::string> input,
       throw std::logic_error("concur::subprocess::Popen::communicate: input without in=PIPE");
     s.communicating = true;
     if (input) s.input = std::move(*input);
+    s.out_raw.hint = s.input.size() + 2 * Sink::ahead;  // room for the last reads: no regrowth
+    if (in_fd >= 0 && s.input.size() >= big_input) detail::grow_pipe(in_fd, big_pipe);
+    if (out_fd >= 0 && s.input.size() >= big_input) detail::grow_pipe(out_fd, big_pipe);
     if (in_fd >= 0 && s.input.empty()) s.in.close();
     // Whatever read()/readline() already buffered comes first.
     for (auto [stream, sink] : {std::pair{&s.out, &s.out_raw}, std::pair{&s.err, &s.err_raw}}) {

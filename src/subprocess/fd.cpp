@@ -26,6 +26,12 @@ void set_nonblocking(int fd) {
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) throw_errno("fcntl(O_NONBLOCK)");
 }
 
+void grow_pipe(int fd, int bytes) noexcept {
+  const int saved = errno;
+  ::fcntl(fd, F_SETPIPE_SZ, bytes);
+  errno = saved;
+}
+
 void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
 }

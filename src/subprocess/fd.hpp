@@ -43,6 +43,10 @@ std::pair<UniqueFd, UniqueFd> make_pipe();
 /// Sets O_NONBLOCK on `fd`. Throws std::system_error.
 void set_nonblocking(int fd);
 
+/// Asks for a pipe buffer of `bytes` (F_SETPIPE_SZ); keeps the current size if refused
+/// (pipe-max-size, or the user's pipe-user-pages quota).
+void grow_pipe(int fd, int bytes) noexcept;
+
 /// Throws std::system_error(errno, what).
 [[noreturn]] void throw_errno(const std::string& what);
 

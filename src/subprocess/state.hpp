@@ -17,19 +17,32 @@ namespace concur::subprocess {
 
 using Clock = std::chrono::steady_clock;
 
-/// Output collected by communicate(): `data` grows geometrically and is read into directly, so
-/// bytes are touched once by the kernel and never copied; only data[0, len) is output.
+/// Output collected by communicate(), read straight into `data`: only data[0, len) is output.
+/// Page faults dominate big transfers, so the buffer is grown to touch as little fresh memory as
+/// possible: `reserve` only claims address space (untouched pages cost nothing), `resize` zeroes at
+/// most 1 MiB ahead of the reads, and after 1 MiB the capacity jumps to `hint` (the input size:
+/// a filter's output is usually about as large) so a copy to a bigger buffer is rare.
 struct Sink {
+  static constexpr std::size_t ahead = 1 << 20;
   std::string data;
   std::size_t len = 0;
+  std::size_t hint = 0;
   char* room(std::size_t at_least) {
-    if (data.size() - len < at_least) data.resize(std::max(data.size() * 2, len + at_least));
+    if (data.size() - len < at_least) {
+      if (len + at_least > data.capacity()) {
+        std::size_t want = data.capacity() < 64 * 1024 ? 64 * 1024 : data.capacity() * 2;
+        if (want > ahead) want = std::max(want, hint);
+        data.reserve(std::max(want, len + at_least));
+      }
+      data.resize(std::min(data.capacity(), len + std::max(at_least, ahead)));
+    }
     return data.data() + len;
   }
   std::size_t room_size() const { return data.size() - len; }
   std::string copy() const { return data.substr(0, len); }
   std::string take() {
     data.resize(len);
+    if (len < ahead) data.shrink_to_fit();
     len = 0;
     std::string out = std::move(data);
     data = std::string();
