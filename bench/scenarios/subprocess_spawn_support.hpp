@@ -23,17 +23,17 @@ inline void wait_ok(pid_t pid) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("true failed");
 }
 
-inline double concur_run() {
-  return time_it([] {
-    for (int i = 0; i < spawns(); ++i)
+inline double concur_run(int n = spawns()) {
+  return time_it([n] {
+    for (int i = 0; i < n; ++i)
       if (concur::subprocess::run({"/bin/true"}).returncode != 0) throw std::runtime_error("true");
   });
 }
 
-inline double raw_posix_spawn() {
-  return time_it([] {
+inline double raw_posix_spawn(int n = spawns()) {
+  return time_it([n] {
     char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
-    for (int i = 0; i < spawns(); ++i) {
+    for (int i = 0; i < n; ++i) {
       pid_t pid;
       if (::posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ) != 0)
         throw std::runtime_error("posix_spawn failed");
@@ -42,10 +42,10 @@ inline double raw_posix_spawn() {
   });
 }
 
-inline double raw_fork_exec() {
-  return time_it([] {
+inline double raw_fork_exec(int n = spawns()) {
+  return time_it([n] {
     char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
-    for (int i = 0; i < spawns(); ++i) {
+    for (int i = 0; i < n; ++i) {
       const pid_t pid = ::fork();
       if (pid < 0) throw std::runtime_error("fork failed");
       if (pid == 0) {
@@ -58,6 +58,6 @@ inline double raw_fork_exec() {
 }
 
 /// Boost.Process v2 (fork-based by default on Linux); throws Skip without Boost.
-double boost_process_v2();
+double boost_process_v2(int n = spawns());
 
 }  // namespace concur::bench::spawn
