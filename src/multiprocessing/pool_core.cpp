@@ -89,6 +89,9 @@ struct PoolCore::Impl {
   void on_death(Slot& s, bool replace) {
     const pid_t pid = s.link->pid();
     const int code = reap(s);
+    s.link.reset();
+    // Replace first: when the caller learns of the crash, the pool is whole again.
+    if (replace) try_start(s);
     if (s.current) {
       Outcome o;
       o.state = Outcome::State::crashed;
@@ -97,8 +100,6 @@ struct PoolCore::Impl {
       s.current->group->complete(s.current->index, std::move(o));
       s.current.reset();
     }
-    s.link.reset();
-    if (replace) try_start(s);
   }
 
   // A replacement that cannot start (fork failing) leaves the slot empty; run() fails the
