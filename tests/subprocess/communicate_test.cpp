@@ -106,3 +106,17 @@ TEST_F(Communicate, GrandchildHoldingPipeDoesNotHideExit) {
   EXPECT_EQ(out, "early\nlate\n");
   EXPECT_EQ(p.returncode(), 3);
 }
+
+TEST_F(Communicate, WithoutInputClosesStdin) {
+  Popen p({"cat"}, {.in = PIPE, .out = PIPE});
+  EXPECT_EQ(p.communicate(std::nullopt, 30s).out, "");
+  EXPECT_EQ(p.returncode(), 0);
+}
+
+TEST_F(Communicate, TextModeNormalisesBothStreams) {
+  Popen p({"sh", "-c", "printf 'a\\r\\nb\\r'; printf 'c\\r\\n' >&2"},
+          {.out = PIPE, .err = PIPE, .text = true});
+  auto [out, err] = p.communicate();
+  EXPECT_EQ(out, "a\nb\n");
+  EXPECT_EQ(err, "c\n");
+}

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <concur/shlex.hpp>
 #include <concur/subprocess.hpp>
 #include <filesystem>
 #include <fstream>
 #include <latch>
+#include <random>
 #include <thread>
 
 #include "test_util.hpp"
@@ -254,4 +256,33 @@ TEST_F(Spawn, ParentSignalDispositionsUntouched) {
   EXPECT_EQ(before_pipe.sa_handler, after_pipe.sa_handler);
   EXPECT_EQ(before_chld.sa_handler, after_chld.sa_handler);
   EXPECT_EQ(after_pipe.sa_handler, SIG_DFL);  // and yet we are alive
+}
+
+TEST_F(Spawn, PlainTimeoutReturnsEvenIfGrandchildHoldsThePipe) {
+  const auto start = std::chrono::steady_clock::now();
+  pid_t grandchild = 0;
+  try {
+    run({"sh", "-c", "sleep 60 & echo $!; exec sleep 60"}, {.out = PIPE, .timeout = 200ms});
+    FAIL() << "no timeout";
+  } catch (const TimeoutExpired& e) {
+    grandchild = std::stoi(e.out);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  ::kill(grandchild, SIGKILL);
+  EXPECT_TRUE(concur::test::eventually([&] { return concur::test::process_gone(grandchild); }));
+}
+
+TEST_F(Spawn, JoinedWordsMeanTheSameToTheRealShell) {
+  // shlex::join must quote so that /bin/sh sees exactly our words (property over random words).
+  std::mt19937 rng(7);
+  const std::string alphabet = "ab '\"\\$`#*?;&|<>(){}~!\t\n=-";
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::string> words(1 + rng() % 4);
+    for (auto& w : words)
+      for (std::size_t i = 0, n = rng() % 6; i < n; ++i) w += alphabet[rng() % alphabet.size()];
+    std::string expected;
+    for (const auto& w : words) expected += w + '\0';
+    auto r = run({"printf '%s\\0' " + concur::shlex::join(words)}, {.out = PIPE, .shell = true});
+    ASSERT_EQ(r.out, expected) << concur::shlex::join(words);
+  }
 }
