@@ -38,7 +38,7 @@ class BasicQueue {
     if (shutdown_) return QueueStatus::shut_down;
     if (maxsize_ > 0 && store_.size() >= maxsize_) {
       if (!block) return QueueStatus::would_block;
-      spin_while(lk, [&] { return size_.load(std::memory_order_relaxed) >= maxsize_; });
+      spin_while(lk, [&] { return qsize() >= maxsize_; });
       if (shutdown_) return QueueStatus::shut_down;
       if (store_.size() >= maxsize_) {
         const auto deadline = timeout ? deadline_after(*timeout) : Clock::time_point{};
@@ -61,9 +61,14 @@ class BasicQueue {
       }
     }
     store_.push(std::move(item));
-    size_.store(store_.size(), std::memory_order_relaxed);
+    bump(put_count_);
     ++unfinished_;
-    if (getters_waiting_ > 0) not_empty_.notify_one();
+    // Signal only a getter not signalled yet: while a woken getter is still on its way to the
+    // lock, further puts must not each pay for another futex wake.
+    if (getters_waiting_ > getters_signalled_) {
+      ++getters_signalled_;
+      not_empty_.notify_one();
+    }
     return QueueStatus::ok;
   }
 
@@ -71,11 +76,12 @@ class BasicQueue {
   /// and drained.
   QueueStatus get_impl(std::optional<T>& out, bool block, const std::optional<Duration>& timeout) {
     if (block) check_timeout(timeout);
+    if (kCacheable && maxsize_ == 0) return get_cached(out, block, timeout);
     std::unique_lock lk(m_);
     if (store_.empty()) {
       if (shutdown_) return QueueStatus::shut_down;
       if (!block) return QueueStatus::would_block;
-      spin_while(lk, [&] { return size_.load(std::memory_order_relaxed) == 0; });
+      spin_while(lk, [&] { return qsize() == 0; });
       if (store_.empty()) {
         if (shutdown_) return QueueStatus::shut_down;
         const auto deadline = timeout ? deadline_after(*timeout) : Clock::time_point{};
@@ -89,6 +95,7 @@ class BasicQueue {
             not_empty_.wait_until(lk, deadline);
           else
             not_empty_.wait(lk);
+          getter_woke();
           if (shutdown_ && store_.empty()) {
             --getters_waiting_;
             return QueueStatus::shut_down;
@@ -98,12 +105,17 @@ class BasicQueue {
       }
     }
     out.emplace(store_.pop());
-    size_.store(store_.size(), std::memory_order_relaxed);
+    bump(got_count_);
     if (putters_waiting_ > 0) not_full_.notify_one();
     return QueueStatus::ok;
   }
 
-  std::size_t qsize() const noexcept { return size_.load(std::memory_order_relaxed); }
+  std::size_t qsize() const noexcept {
+    // got first: both only grow, so put >= got at the moment we read put.
+    const std::size_t got = got_count_.load(std::memory_order_relaxed);
+    const std::size_t put = put_count_.load(std::memory_order_relaxed);
+    return put - got;
+  }
   bool empty() const noexcept { return qsize() == 0; }
   bool full() const noexcept { return maxsize_ > 0 && qsize() >= maxsize_; }
   std::size_t maxsize() const noexcept { return maxsize_; }
@@ -122,15 +134,19 @@ class BasicQueue {
   }
 
   void shutdown(bool immediate) {
-    Store drained;  // destroyed after the lock is released: item destructors may touch the queue
+    // Destroyed after the locks are released: item destructors may touch the queue.
+    Store drained, drained_cache;
     {
+      std::lock_guard g(get_m_);  // lock order: get_m_, then m_
       std::lock_guard lk(m_);
       shutdown_ = true;
       if (immediate) {
-        const std::size_t n = store_.size();
+        const std::size_t n = store_.size() + cache_.size();
         unfinished_ -= std::min(unfinished_, n);
         store_.swap(drained);
-        size_.store(0, std::memory_order_relaxed);
+        cache_.swap(drained_cache);
+        cached_.store(0, std::memory_order_relaxed);
+        got_count_.store(put_count_.load(std::memory_order_relaxed), std::memory_order_relaxed);
         all_done_.notify_all();
       }
       not_empty_.notify_all();
@@ -144,6 +160,56 @@ class BasicQueue {
   }
 
  private:
+  // Unbounded FIFO only: getters take items from a private cache under get_m_ and refill it by
+  // swapping in the whole shared ring under m_ (O(1)), so a producer and a consumer meet on m_
+  // once per batch, not once per item. FIFO order holds: cached items are older than stored
+  // ones, and the cache is always emptied first. A getter never sleeps holding get_m_.
+  QueueStatus get_cached(std::optional<T>& out, bool block,
+                         const std::optional<Duration>& timeout) {
+    const auto deadline = block && timeout ? deadline_after(*timeout) : Clock::time_point{};
+    bool spun = false;
+    for (;;) {
+      std::unique_lock g(get_m_);
+      if (!cache_.empty()) return take_cached(out);
+      std::unique_lock lk(m_);
+      if (!store_.empty()) {
+        cache_.swap(store_);
+        cached_.store(cache_.size(), std::memory_order_relaxed);
+        if (getters_waiting_ > 0 && cache_.size() > 1) not_empty_.notify_all();
+        lk.unlock();
+        return take_cached(out);
+      }
+      if (shutdown_) return QueueStatus::shut_down;
+      if (!block) return QueueStatus::would_block;
+      g.unlock();
+      if (!spun) {
+        spun = true;
+        lk.unlock();
+        for (int i = 0; i < kSpins && qsize() == 0; ++i) cpu_relax();
+        continue;
+      }
+      if (timeout && Clock::now() >= deadline) return QueueStatus::would_block;
+      // Refills happen under m_, which we hold: a non-zero count means items we can take.
+      if (cached_.load(std::memory_order_relaxed) > 0) continue;
+      ++getters_waiting_;
+      if (timeout)
+        not_empty_.wait_until(lk, deadline);
+      else
+        not_empty_.wait(lk);
+      getter_woke();
+      --getters_waiting_;
+    }
+  }
+  void getter_woke() noexcept {  // under m_, after any wake-up (signal, timeout or spurious)
+    if (getters_signalled_ > 0) --getters_signalled_;
+  }
+  QueueStatus take_cached(std::optional<T>& out) {  // under get_m_, cache_ not empty
+    out.emplace(cache_.pop());
+    cached_.store(cache_.size(), std::memory_order_relaxed);
+    bump(got_count_);
+    return QueueStatus::ok;
+  }
+
   // Spin (unlocked) while `busy()` for a short while, then re-lock. Worth it when the other side
   // is running right now: a futex sleep + wake costs microseconds, a spin iteration nanoseconds.
   template <class Busy>
@@ -154,12 +220,26 @@ class BasicQueue {
   }
   static constexpr int kSpins = 200;
 
-  mutable Mutex m_;
+  static constexpr bool kCacheable = Store::kFifo;
+  // Each counter is written by one side only, under that side's lock (a plain load+store, no
+  // contended read-modify-write); qsize() is their difference.
+  static void bump(std::atomic<std::size_t>& c) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
+  // Getter side and putter side on separate cache lines: no false sharing between the two.
+  alignas(64) Mutex get_m_;  // guards cache_ (get_cached only)
+  Store cache_;
+  std::atomic<std::size_t> cached_{0};  // cache_.size(); raised only under m_ as well
+  std::atomic<std::size_t> got_count_{
+      0};                        // items got (or discarded): under get_m_, or m_ if uncached
+  alignas(64) mutable Mutex m_;  // guards everything below
+  std::atomic<std::size_t> put_count_{0};
   CondVar not_empty_, not_full_, all_done_;
   Store store_;
-  std::atomic<std::size_t> size_{0};
   const std::size_t maxsize_;
   std::size_t unfinished_ = 0;
+  std::size_t getters_signalled_ = 0;
   std::size_t getters_waiting_ = 0, putters_waiting_ = 0, joiners_ = 0;
   bool shutdown_ = false;
 };

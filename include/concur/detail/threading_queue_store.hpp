@@ -23,6 +23,7 @@ namespace concur::detail {
 template <class T>
 class RingStore {
  public:
+  static constexpr bool kFifo = true;
   RingStore() = default;
   RingStore(const RingStore&) = delete;
   RingStore& operator=(const RingStore&) = delete;
@@ -84,6 +85,7 @@ class RingStore {
 template <class T>
 class StackStore {
  public:
+  static constexpr bool kFifo = false;
   std::size_t size() const noexcept { return v_.size(); }
   bool empty() const noexcept { return v_.empty(); }
   void push(T&& item) { v_.push_back(std::move(item)); }
@@ -102,6 +104,7 @@ class StackStore {
 template <class T, class Compare>
 class HeapStore {
  public:
+  static constexpr bool kFifo = false;
   std::size_t size() const noexcept { return v_.size(); }
   bool empty() const noexcept { return v_.empty(); }
   void push(T&& item) {
