@@ -35,6 +35,27 @@ double concur_tiny_tasks() {
   });
 }
 
+// The floor of any executor that hands out std::future: libstdc++ 12's promise::set_value goes
+// through call_once -> pthread_once, which always makes a futex_wake syscall. Two threads each
+// make and fulfil half the promises; no queue, no pool.
+double std_promise_floor() {
+  const int n = tasks();
+  std::vector<std::future<void>> futures(static_cast<std::size_t>(n));
+  return time_it([&] {
+    auto half = [&](int b, int e) {
+      for (int i = b; i < e; ++i) {
+        std::promise<void> p;
+        futures[static_cast<std::size_t>(i)] = p.get_future();
+        p.set_value();
+      }
+    };
+    std::thread t(half, 0, n / 2);
+    half(n / 2, n);
+    t.join();
+    for (auto& f : futures) f.get();
+  });
+}
+
 [[maybe_unused]] double tbb_tiny_tasks() {
 #ifdef CONCUR_HAVE_TBB
   tbb::task_arena arena(2);
@@ -99,6 +120,7 @@ concur::bench::Register tiny{[] {
                   .description = "10^6 empty tasks on 2 workers, submitted and awaited",
                   .reference = "concur_executor",
                   .impls = {{"concur_executor", concur_tiny_tasks},
+                            {"std_promise_floor", std_promise_floor},
                             {"tbb_task_group", tbb_tiny_tasks},
                             {"asio_thread_pool", asio_tiny_tasks}}};
 }};

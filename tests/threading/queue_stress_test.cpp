@@ -71,8 +71,10 @@ TEST(QueueStress, BoundedManyProducersManyConsumersConserveItems) {
   EXPECT_EQ(got.sum.load(), 3 * per * (per + 1) / 2);
 }
 
-TEST(QueueStress, TimedAndTryFormsConserveItems) {
-  Queue<std::uint64_t> q(4);
+class QueueStressBound : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(QueueStressBound, TimedAndTryFormsConserveItems) {
+  Queue<std::uint64_t> q(GetParam());
   const std::uint64_t per = 5000;
   std::atomic<std::uint64_t> count{0}, sum{0};
   std::atomic<int> producers_left{2};
@@ -100,6 +102,8 @@ TEST(QueueStress, TimedAndTryFormsConserveItems) {
   EXPECT_EQ(count.load(), 2 * per);
   EXPECT_EQ(sum.load(), 2 * per * (per + 1) / 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(BoundedAndUnbounded, QueueStressBound, ::testing::Values(4u, 0u));
 
 TEST(QueueStress, ImmediateShutdownAccountsForEveryItem) {
   // Whatever was got before shutdown(true) plus what it discarded equals what was put.
