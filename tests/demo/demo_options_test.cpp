@@ -79,6 +79,19 @@ TEST(DemoOptions, ThreadingSectionShowsTheRaceTheLockAndTheSpeedUps) {
   EXPECT_THAT(r.out, Not(HasSubstr("FAILED")));
 }
 
+TEST(DemoOptions, MultiprocessingSectionShowsCopiesSharingAndACrashThePoolSurvives) {
+  const auto r = run_demo({"--quick", "--no-python", "--section", "multiprocessing"});
+  ASSERT_EQ(r.returncode, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("in the child:  accumulator has 5 items"));
+  EXPECT_THAT(r.out, HasSubstr("in the parent: accumulator has 0 items"));
+  EXPECT_THAT(r.out, HasSubstr("result 999000\n"));  // sum of 2x over range(1000)
+  EXPECT_THAT(r.out, HasSubstr("SharedArray: no copy\n      C++"));
+  EXPECT_THAT(r.out, HasSubstr("task 3: WorkerCrashed, exitcode -9"));
+  EXPECT_THAT(r.out, HasSubstr("task 5: 50"));
+  EXPECT_THAT(r.out, HasSubstr("= [2, 4, 6]"));
+  EXPECT_THAT(r.out, Not(HasSubstr("FAILED")));
+}
+
 TEST(DemoOptions, PipedOutputHasNoEscapeCodes) {
   const auto r = run_demo({"--quick", "--no-python", "--section", "subprocess"});
   ASSERT_EQ(r.returncode, 0) << r.err;

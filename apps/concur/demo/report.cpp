@@ -34,6 +34,11 @@ std::string format_seconds(double seconds) {
   return fmt::format("{:.0f} us", seconds * 1e6);
 }
 
+std::string format_bytes(std::size_t bytes) {
+  if (bytes >= 1'000'000) return fmt::format("{} MB", bytes / 1'000'000);
+  return fmt::format("{} kB", bytes / 1'000);
+}
+
 Report::Report(ReportOptions options) : options_(options) {}
 
 std::string Report::paint(std::string_view text, std::string_view sgr) const {

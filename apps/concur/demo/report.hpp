@@ -82,7 +82,9 @@ class Report {
   int failures_ = 0;
 };
 
-/// "12.3 ms", "1.20 s", "850 µs": a duration people read at a glance.
+/// "12.3 ms", "1.20 s", "850 us": a duration people read at a glance.
 std::string format_seconds(double seconds);
+/// "80 MB", "800 kB".
+std::string format_bytes(std::size_t bytes);
 
 }  // namespace concur::cli::demo

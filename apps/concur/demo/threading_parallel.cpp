@@ -105,11 +105,6 @@ std::string speedups(const std::vector<double>& t, const std::optional<TwinResul
   return text;
 }
 
-std::string megabytes(std::size_t bytes) {
-  if (bytes >= 1'000'000) return fmt::format("{} MB", bytes / 1'000'000);
-  return fmt::format("{} kB", bytes / 1'000);
-}
-
 void memory_bound(Context& ctx) {
   const std::size_t n = ctx.sizes.ones;
   ctx.report.experiment(
@@ -144,7 +139,7 @@ void memory_bound(Context& ctx) {
                     .cpp_result = std::to_string(raw_total)});
   ctx.report.result(speedups(t, py_one, py_two));
   const double limit = t[0] / t[2];
-  const std::string bytes = megabytes(n * sizeof(std::int64_t));
+  const std::string bytes = format_bytes(n * sizeof(std::int64_t));
   if (limit < 1.3) {
     ctx.report.lesson(fmt::format(
         "the limit is the machine, not the language: adding {} of ones streams them from RAM, "
