@@ -12,6 +12,7 @@
 //   of exit status 127.
 #include "subprocess/spawn.hpp"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sched.h>
@@ -189,6 +190,32 @@ class ChildStack {
   void* base_;
 };
 
+// ThreadSanitizer intercepts clone() as if it were fork(): it then marks a multi-threaded
+// process as forked and kills it at its next pthread_create. Our child runs no instrumented code,
+// so under TSan we call glibc's own clone, looked up in libc itself.
+#if defined(__SANITIZE_THREAD__)
+#define CONCUR_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CONCUR_TSAN 1
+#endif
+#endif
+
+using clone_fn = int (*)(int (*)(void*), void*, int, void*, ...);
+
+clone_fn real_clone() {
+#ifdef CONCUR_TSAN
+  static const clone_fn fn = [] {
+    void* libc = ::dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    void* sym = libc != nullptr ? ::dlsym(libc, "clone") : nullptr;
+    return sym != nullptr ? reinterpret_cast<clone_fn>(sym) : &::clone;
+  }();
+  return fn;
+#else
+  return &::clone;
+#endif
+}
+
 int max_fd_for_fallback() {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 65536;
@@ -250,11 +277,12 @@ Spawned spawn(const SpawnPlan& plan) {
   pid_t pid;
   {
     BlockAllSignals blocked;
-    pid = ::clone(child_main, stack.top(), CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args,
-                  &pidfd);
+    const clone_fn clone = real_clone();
+    pid = clone(child_main, stack.top(), CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args,
+                &pidfd);
     if (pid < 0 && errno == EINVAL) {  // kernel before 5.2: no CLONE_PIDFD
       pidfd = -1;
-      pid = ::clone(child_main, stack.top(), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+      pid = clone(child_main, stack.top(), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
     }
   }
   if (pid < 0) throw SpawnError(errno, plan.program, "clone");
