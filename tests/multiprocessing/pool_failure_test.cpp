@@ -67,16 +67,6 @@ TEST_F(PoolFailure, MapWithCrashThrowsWorkerCrashedAndPoolGoesOn) {
   EXPECT_EQ(pool.map(&die_on_3, std::vector{1, 2}), (std::vector{1, 2}));
 }
 
-TEST_F(PoolFailure, TwoHundredMebibyteResult) {
-  mp::Pool pool(1);
-  auto r =
-      pool.apply_async([](std::size_t n) { return std::string(n, 'x'); }, std::size_t{200} << 20);
-  const std::string s = r.get();
-  ASSERT_EQ(s.size(), std::size_t{200} << 20);
-  EXPECT_EQ(s.front(), 'x');
-  EXPECT_EQ(s.back(), 'x');
-}
-
 TEST_F(PoolFailure, DestroyedWithWorkPendingLeavesNoProcess) {
   std::vector<pid_t> pids;
   {
