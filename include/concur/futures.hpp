@@ -12,7 +12,8 @@
 //   range is cut into about 4 contiguous chunks per worker, results are written in place, and the
 //   calling thread works through chunks too. Every item is processed; if some threw, the exception
 //   of the lowest-indexed failing item is rethrown (what Python's iteration would raise first).
-//   Items need not be random access (other ranges are copied into a vector first).
+//   Items need not be random access (other ranges are copied into a vector first). The one `f`
+//   object is called from several threads at once, so calling it must be thread-safe.
 // - shutdown(wait, cancel_futures): no new tasks; cancel_futures=true drops the tasks that have not
 //   started, and their futures throw CancelledError (std::future has no "cancelled" state; the
 //   exception stands in for Python's CancelledError). wait=true joins the workers. Tasks already
