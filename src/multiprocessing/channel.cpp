@@ -31,6 +31,12 @@ void throw_errno(const char* call) {
                           std::string("concur::multiprocessing: ") + call);
 }
 
+void tune_channel(int sock) noexcept {
+  const int size = 1 << 20;  // capped by net.core.wmem_max / rmem_max
+  ::setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  ::setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
 void close_fd(int fd) noexcept {
   if (fd >= 0) ::close(fd);
 }

@@ -44,6 +44,8 @@ bool write_all(int fd, const void* data, std::size_t n);
 std::size_t read_all(int fd, void* data, std::size_t n);
 /// waits until `fd` is readable or `timeout_ms` passes (-1: forever); true if readable.
 bool wait_readable(int fd, int timeout_ms);
+/// Larger kernel buffers on a channel end (fewer wake-ups per large message); best effort.
+void tune_channel(int sock) noexcept;
 /// close() that ignores EINTR (Linux closes the fd anyway).
 void close_fd(int fd) noexcept;
 /// Throws std::system_error naming `call`.

@@ -61,6 +61,8 @@ void spawn_one(int sock, std::map<pid_t, int>& status_fds, const sigset_t& old_m
   int ch[2], st[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ch) < 0) throw_errno("socketpair");
   if (::pipe2(st, O_CLOEXEC) < 0) throw_errno("pipe2");
+  tune_channel(ch[0]);
+  tune_channel(ch[1]);
   register_parent_fd(ch[0]);
   register_parent_fd(st[0]);
   register_parent_fd(st[1]);

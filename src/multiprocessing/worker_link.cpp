@@ -33,6 +33,8 @@ std::unique_ptr<WorkerLink> WorkerLink::start(StartMethod method) {
   } else {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
+    tune_channel(sv[0]);
+    tune_channel(sv[1]);
     register_parent_fd(sv[0]);
     const int child_end = sv[1];
     try {
