@@ -43,6 +43,31 @@ TEST_F(PoolFailure, SigkilledWorkerFailsOnlyItsTask) {
   EXPECT_NE(pool.pids(), before);
 }
 
+TEST_F(PoolFailure, WorkerKilledFromOutsideMidTaskFailsOnlyItsTask) {
+  mp::Pool pool(1);
+  auto [rd, wr] = mp::Pipe();
+  auto running = pool.apply_async(
+      [](mp::Connection c) {
+        c.send(1);  // "started"
+        return c.recv<int>();
+      },
+      wr);
+  auto queued = pool.apply_async(&die_on_3, 4);
+  EXPECT_EQ(rd.recv<int>(), 1);
+  const pid_t victim = pool.pids().at(0);
+  ::kill(victim, SIGKILL);  // as the OOM killer would
+  try {
+    running.get();
+    FAIL() << "no exception";
+  } catch (const mp::WorkerCrashed& e) {
+    EXPECT_EQ(e.exitcode, -SIGKILL);
+    EXPECT_NE(std::string(e.what()).find(std::to_string(victim)), std::string::npos);
+  }
+  EXPECT_EQ(queued.get(), 4);  // ran on the replacement
+  EXPECT_EQ(pool.pids().size(), 1u);
+  EXPECT_NE(pool.pids().at(0), victim);
+}
+
 TEST_F(PoolFailure, ExitingWorkerFailsOnlyItsTask) {
   mp::Pool pool(2);
   auto results = std::vector<mp::AsyncResult<int>>{};
