@@ -30,9 +30,28 @@ struct QueueState {
 
 QueueState* state_of(SharedMemory& m) { return reinterpret_cast<QueueState*>(m.data()); }
 
-int lock_until(pthread_mutex_t* m, const timespec* deadline) {
-  const int r =
-      deadline ? ::pthread_mutex_clocklock(m, CLOCK_MONOTONIC, deadline) : ::pthread_mutex_lock(m);
+// Locks `m`, waiting at most until `deadline` (steady clock) if given. Uses
+// pthread_mutex_timedlock (CLOCK_REALTIME, converted from the time left) rather than
+// pthread_mutex_clocklock, which sanitizers do not intercept.
+int lock_until(pthread_mutex_t* m, std::optional<std::chrono::steady_clock::time_point> deadline) {
+  int r;
+  if (!deadline) {
+    r = ::pthread_mutex_lock(m);
+  } else {
+    const auto left = *deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) {
+      r = ::pthread_mutex_trylock(m);
+      if (r == EBUSY) r = ETIMEDOUT;
+    } else {
+      const auto at = std::chrono::system_clock::now() +
+                      std::chrono::duration_cast<std::chrono::system_clock::duration>(left);
+      const auto ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
+      const timespec ts{static_cast<time_t>(ns / 1'000'000'000),
+                        static_cast<long>(ns % 1'000'000'000)};
+      r = ::pthread_mutex_timedlock(m, &ts);
+    }
+  }
   if (r == EOWNERDEAD) {
     ::pthread_mutex_consistent(m);
     return 0;
@@ -54,7 +73,7 @@ void ProcessLock::init(pthread_mutex_t* m, bool recursive) {
 }
 
 void ProcessLock::lock() {
-  const int r = lock_until(m_, nullptr);
+  const int r = lock_until(m_, std::nullopt);
   if (r != 0) throw std::system_error(r, std::generic_category(), "pthread_mutex_lock");
 }
 
@@ -110,15 +129,7 @@ bool ByteQueue::get(std::string& bytes, bool block, std::optional<Duration> time
     deadline = start;
   else if (timeout)
     deadline = start + std::chrono::duration_cast<std::chrono::nanoseconds>(*timeout);
-  timespec ts{};
-  if (deadline) {
-    const auto ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline->time_since_epoch()).count();
-    ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-    ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-  }
-  // steady_clock is CLOCK_MONOTONIC on Linux, so its time points are valid deadlines here.
-  const int r = lock_until(&s->read_lock, deadline ? &ts : nullptr);
+  const int r = lock_until(&s->read_lock, deadline);
   if (r == ETIMEDOUT) return false;
   if (r != 0) throw std::system_error(r, std::generic_category(), "pthread_mutex_lock");
   ProcessLock held(&s->read_lock);
