@@ -30,9 +30,9 @@ unsigned affinity_count() {
   return 1;
 }
 
-// The cgroup v2 path of this process ("0::/path" in /proc/self/cgroup), or "" if none.
-std::string cgroup_path() {
-  std::ifstream f("/proc/self/cgroup");
+// The cgroup v2 path in a /proc/<pid>/cgroup file ("0::/path"), or "" if none.
+std::string cgroup_path(const std::string& proc_cgroup) {
+  std::ifstream f(proc_cgroup);
   std::string line;
   while (std::getline(f, line))
     if (line.rfind("0::", 0) == 0) return line.substr(3);
@@ -57,19 +57,27 @@ unsigned quota_of(const std::string& file) {
 
 }  // namespace
 
-unsigned cpu_count() {
-  unsigned n = affinity_count();
-  std::string path = cgroup_path();
-  if (path.empty() && !std::ifstream("/sys/fs/cgroup/cpu.max")) return n;
+namespace detail {
+// `cpus` limited by the cpu.max quotas along this process's cgroup v2 path (read from
+// `proc_cgroup`) under `root`. Separate from cpu_count() so tests can point it at fake files.
+unsigned cpu_limit(unsigned cpus, const std::string& proc_cgroup, const std::string& root) {
+  unsigned n = cpus;
+  std::string path = cgroup_path(proc_cgroup);
+  if (path.empty()) return n < 1 ? 1 : n;
   for (;;) {
-    const std::string dir = "/sys/fs/cgroup" + (path == "/" ? std::string() : path);
+    const std::string dir = root + (path == "/" ? std::string() : path);
     const unsigned q = quota_of(dir + "/cpu.max");
     if (q > 0 && q < n) n = q;
-    if (path.empty() || path == "/") break;
+    if (path == "/") break;
     const auto slash = path.rfind('/');
     path = slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
   }
   return n < 1 ? 1 : n;
+}
+}  // namespace detail
+
+unsigned cpu_count() {
+  return detail::cpu_limit(affinity_count(), "/proc/self/cgroup", "/sys/fs/cgroup");
 }
 
 }  // namespace concur::multiprocessing

@@ -6,6 +6,7 @@
 #include <concur/multiprocessing.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -31,4 +32,33 @@ TEST(CpuCount, IsOneUnderTaskset) {
   const std::string cmd = "CONCUR_EXPECT_CPUS=1 taskset -c 0 '" + self +
                           "' --gtest_filter=CpuCount.MatchesAffinityMask >/dev/null 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
+
+namespace concur::multiprocessing::detail {
+unsigned cpu_limit(unsigned cpus, const std::string& proc_cgroup, const std::string& root);
+}
+
+namespace {
+struct FakeCgroup {
+  std::string dir = "/tmp/concur-cgroup-" + std::to_string(::getpid());
+  FakeCgroup() { std::filesystem::create_directories(dir + "/root/a/b"); }
+  ~FakeCgroup() { std::filesystem::remove_all(dir); }
+  void write(const std::string& rel, const std::string& text) const {
+    std::ofstream(dir + "/" + rel) << text;
+  }
+};
+}  // namespace
+
+TEST(CpuCount, CgroupQuotaLimitsTheCount) {
+  FakeCgroup g;
+  g.write("cgroup", "1:cpu:/\n0::/a/b\n");
+  g.write("root/a/b/cpu.max", "max 100000\n");
+  EXPECT_EQ(mp::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 8u);
+  g.write("root/a/cpu.max", "250000 100000\n");  // an ancestor's quota counts: ceil(2.5) = 3
+  EXPECT_EQ(mp::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 3u);
+  g.write("root/a/b/cpu.max", "50000 100000\n");  // half a CPU is still one
+  EXPECT_EQ(mp::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 1u);
+  EXPECT_EQ(mp::detail::cpu_limit(2, g.dir + "/cgroup", g.dir + "/root"), 1u);
+  g.write("cgroup", "1:cpu:/\n");  // cgroup v1 only: the affinity count stands
+  EXPECT_EQ(mp::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 8u);
 }
