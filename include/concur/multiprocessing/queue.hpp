@@ -83,9 +83,10 @@ class Queue {
   }
   T get_nowait() { return get(false); }
   void put_nowait(const T& item) { put(item); }
-  /// The next item, or nullopt if none came within `timeout` (none: wait forever).
-  std::optional<T> try_get(std::optional<Duration> timeout = Duration::zero()) {
-    return try_get_(true, timeout);
+  /// The next item, or nullopt if none came within `timeout` (no timeout: do not wait), as
+  /// concur::queue::Queue::try_get. Never throws Empty.
+  std::optional<T> try_get(std::optional<Duration> timeout = {}) {
+    return try_get_(timeout.has_value(), timeout);
   }
   /// Approximate, as Python's: items put and not yet taken.
   std::size_t qsize() const { return q_.qsize(); }
