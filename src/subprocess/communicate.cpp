@@ -84,7 +84,7 @@ Popen::Output Popen::communicate(std::optional<std::string> input,
     if (err_fd >= 0) fds[n++] = {err_fd, POLLIN, 0};
     const bool pipes_open = n > 0;
     if (!s.returncode && s.pidfd) fds[n++] = {s.pidfd.get(), POLLIN, 0};
-    if (!pipes_open && !s.pidfd) {  // only the exit is left and there is no pidfd to poll
+    if (!pipes_open && (!s.pidfd || !deadline)) {  // only the exit is left: waitpid suffices
       if (!s.wait_until(deadline)) break;
       continue;
     }

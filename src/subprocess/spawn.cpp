@@ -73,7 +73,6 @@ struct ChildArgs {
   bool close_fds;
   const int* pass_fds;  // sorted
   std::size_t n_pass;
-  int max_fd;  // for the close loop fallback without close_range
   const char* cwd;
   bool setsid;
   int pgid;
@@ -131,7 +130,10 @@ CONCUR_CHILD int child_main(void* arg) {
       if (last > first) {
         if (syscall(SYS_close_range, first, last - 1, 0) != 0) {
           if (errno != ENOSYS) return child_fail(a, Stage::close_fds, errno);
-          const unsigned stop = std::min(last, static_cast<unsigned>(a->max_fd));
+          rlimit rl{};  // kernel < 5.9: no close_range; close up to the fd limit
+          if (syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur > (1U << 20))
+            rl.rlim_cur = 1U << 16;
+          const unsigned stop = std::min(last, static_cast<unsigned>(rl.rlim_cur));
           for (unsigned fd = first; fd < stop; ++fd) syscall(SYS_close, fd);
         }
       }
@@ -216,12 +218,6 @@ clone_fn real_clone() {
 #endif
 }
 
-int max_fd_for_fallback() {
-  rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 65536;
-  return static_cast<int>(std::min<rlim_t>(rl.rlim_cur, 1 << 20));
-}
-
 std::vector<const char*> c_strings(const std::vector<std::string>& v) {
   std::vector<const char*> out;
   out.reserve(v.size() + 1);
@@ -266,13 +262,13 @@ Spawned spawn(const SpawnPlan& plan) {
   args.close_fds = plan.close_fds;
   args.pass_fds = pass.data();
   args.n_pass = pass.size();
-  args.max_fd = plan.close_fds ? max_fd_for_fallback() : 0;
   args.cwd = plan.cwd;
   args.setsid = plan.setsid;
   args.pgid = plan.pgid;
   args.umask = plan.umask;
 
-  ChildStack stack;
+  // One stack per spawning thread, reused: an munmap per spawn would cost a TLB shootdown.
+  thread_local ChildStack stack;
   int pidfd = -1;
   pid_t pid;
   {
