@@ -104,16 +104,18 @@ TEST_F(PoolFailure, DestroyedWithWorkPendingLeavesNoProcess) {
   for (pid_t p : pids) EXPECT_TRUE(concur::test::process_gone(p)) << p;
 }
 
-TEST_F(PoolFailure, WorkersDieWhenParentIsKilled) {
+namespace {
+void expect_workers_die_with_parent(mp::StartMethod method) {
   int fds[2];
   ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
   const pid_t middle = ::fork();
   ASSERT_GE(middle, 0);
   if (middle == 0) {
     ::close(fds[0]);
+    if (method != mp::StartMethod::fork) mp::set_start_method(method);
     mp::Pool pool(2);
     auto pids = pool.pids();
-    (void)::write(fds[1], pids.data(), pids.size() * sizeof(pid_t));
+    if (::write(fds[1], pids.data(), pids.size() * sizeof(pid_t)) < 0) ::_exit(2);
     ::close(fds[1]);
     ::pause();
     ::_exit(0);
@@ -133,4 +135,13 @@ TEST_F(PoolFailure, WorkersDieWhenParentIsKilled) {
   ::waitpid(middle, &status, 0);
   for (pid_t p : pids)
     EXPECT_TRUE(concur::test::eventually([&] { return concur::test::process_gone(p); })) << p;
+}
+}  // namespace
+
+TEST_F(PoolFailure, WorkersDieWhenParentIsKilled) {
+  expect_workers_die_with_parent(mp::StartMethod::fork);
+}
+
+TEST_F(PoolFailure, ForkserverWorkersDieWhenParentIsKilled) {
+  expect_workers_die_with_parent(mp::StartMethod::forkserver);
 }
