@@ -30,6 +30,9 @@ std::unique_ptr<WorkerLink> WorkerLink::start(StartMethod method) {
     w->pid_ = s.pid;
     w->channel_ = s.channel;
     w->exit_fd_ = s.status;
+    // Opened while the server cannot have reaped the worker yet unless it died at once (then
+    // its status is already on exit_fd_ and kill() is skipped anyway).
+    w->pidfd_ = pidfd_open(s.pid);
   } else {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
@@ -48,6 +51,7 @@ std::unique_ptr<WorkerLink> WorkerLink::start(StartMethod method) {
     close_fd(sv[1]);
     w->channel_ = sv[0];
     w->exit_fd_ = pidfd_open(w->pid_);  // -1 on very old kernels: callers then poll
+    w->pidfd_ = w->exit_fd_;
   }
   return w;
 }
@@ -58,6 +62,7 @@ WorkerLink::~WorkerLink() {
     wait_exit();
   }
   close_channel();
+  if (pidfd_ != exit_fd_) close_fd(pidfd_);
   close_fd(exit_fd_);
 }
 
@@ -70,10 +75,9 @@ void WorkerLink::close_channel() {
 
 void WorkerLink::kill(int sig) {
   if (exitcode_) return;
-  // A pidfd names this very process even if its pid were reused; a forkserver worker
-  // is not reaped before its status arrives on exit_fd_, so its pid is still ours too.
-  if (!via_server_ && exit_fd_ >= 0)
-    ::syscall(SYS_pidfd_send_signal, exit_fd_, sig, nullptr, 0);
+  if (via_server_ && wait_readable(exit_fd_, 0)) return;  // already dead and reaped
+  if (pidfd_ >= 0)
+    ::syscall(SYS_pidfd_send_signal, pidfd_, sig, nullptr, 0);
   else
     ::kill(pid_, sig);
 }

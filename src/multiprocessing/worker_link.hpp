@@ -49,6 +49,7 @@ class WorkerLink {
   pid_t pid_ = -1;
   int channel_ = -1;
   int exit_fd_ = -1;
+  int pidfd_ = -1;  // for kill(): names this very process even if its pid is reused
   bool via_server_ = false;
   std::optional<int> exitcode_;
 };
