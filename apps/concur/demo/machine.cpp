@@ -60,4 +60,22 @@ std::string machine_summary() {
   return text;
 }
 
+double load_average() {
+  std::ifstream loadavg("/proc/loadavg");
+  double one_minute = -1;
+  if (!(loadavg >> one_minute)) return -1;
+  return one_minute;
+}
+
+std::string busy_note() {
+  const double load = load_average();
+  const unsigned cpus = usable_cpus();
+  // The demo's own threads add up to about one runnable task: more than that is someone else.
+  if (load < 0 || load < static_cast<double>(cpus) + 0.5) return {};
+  return fmt::format(
+      "Other programs are busy on this machine (load average {:.1f} on {} CPU{}), so speed-ups "
+      "come out lower than on an idle one",
+      load, cpus, cpus == 1 ? "" : "s");
+}
+
 }  // namespace concur::cli::demo

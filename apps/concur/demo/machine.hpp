@@ -17,5 +17,9 @@ unsigned usable_cpus();
 bool cpus_share_one_core();
 /// One line: how many CPUs, and whether they share a core.
 std::string machine_summary();
+/// The 1-minute load average (/proc/loadavg), or a negative number when unknown.
+double load_average();
+/// "" when the machine is idle enough; else a sentence saying other work competes for the CPUs.
+std::string busy_note();
 
 }  // namespace concur::cli::demo

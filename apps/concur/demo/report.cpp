@@ -22,9 +22,30 @@ std::optional<double> ratio_of(const Timing& t) {
 }
 
 std::string ratio_text(double ratio) {
+  if (ratio >= 0.9 && ratio <= 1.1) return fmt::format("about the same ({:.2f}x)", ratio);
   if (ratio >= 1.0) return fmt::format("C++ {:.1f}x faster", ratio);
   return fmt::format("C++ {:.2f}x as fast", ratio);
 }
+
+// Words of `text` on lines of at most `width` characters; later lines start with `indent`.
+std::string wrap(std::string_view text, std::size_t width, std::string_view indent) {
+  std::string out, line;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(start, end - start);
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n" + std::string(indent);
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + std::string(word);
+    start = end + 1;
+  }
+  return out + line;
+}
+
+constexpr std::size_t kWidth = 92;  // text columns, so lines fit a 100-column terminal
 
 }  // namespace
 
@@ -59,7 +80,8 @@ void Report::section(std::string_view name, std::string_view about) {
 }
 
 void Report::experiment(std::string_view title, std::string_view shows) {
-  write(fmt::format("\n{} {}\n  {}\n", paint(">", kCyan), paint(title, kBold), shows));
+  write(fmt::format("\n{} {}\n  {}\n", paint(">", kCyan), paint(title, kBold),
+                    wrap(shows, kWidth, "  ")));
 }
 
 void Report::code(std::string_view text) {
@@ -85,7 +107,19 @@ void Report::result(std::string_view text) {
 }
 
 void Report::lesson(std::string_view text) {
-  write(fmt::format("  {} {}\n", paint("=>", kGreen), paint(text, kGreen)));
+  // Painted line by line, so a pager or a narrow terminal keeps the colour right.
+  std::string wrapped = wrap(text, kWidth, ""), out;
+  std::size_t start = 0;
+  bool first = true;
+  while (start < wrapped.size()) {
+    std::size_t end = wrapped.find('\n', start);
+    if (end == std::string::npos) end = wrapped.size();
+    out += fmt::format("  {} {}\n", first ? paint("=>", kGreen) : std::string("  "),
+                       paint(std::string_view(wrapped).substr(start, end - start), kGreen));
+    first = false;
+    start = end + 1;
+  }
+  write(out);
 }
 
 void Report::note(std::string_view text) { write(fmt::format("  {}\n", paint(text, kYellow))); }

@@ -109,7 +109,8 @@ void memory_bound(Context& ctx) {
   const std::size_t n = ctx.sizes.ones;
   ctx.report.experiment(
       fmt::format("the sum of {} ones, split over N threads that report through a Queue", n),
-      "memory-bound: the threads mostly wait for RAM, so a second one has little to add");
+      "memory-bound: the threads mostly wait for RAM; what a second one adds depends on the "
+      "memory bandwidth");
   ctx.report.code(
       "concur::queue::Queue<std::int64_t> partials;\n"
       "th::Thread t([&] { partials.put(sum(slice)); });  ...  total += partials.get();");
@@ -140,20 +141,19 @@ void memory_bound(Context& ctx) {
   ctx.report.result(speedups(t, py_one, py_two));
   const double limit = t[0] / t[2];
   const std::string bytes = format_bytes(n * sizeof(std::int64_t));
+  const std::string threads =
+      fmt::format("concur's threads get {:.2f}x, the bare split {:.2f}x", t[0] / t[1], limit);
+  const std::string busy = busy_note();
   if (limit < 1.3) {
     ctx.report.lesson(fmt::format(
-        "the limit is the machine, not the language: adding {} of ones streams them from RAM, "
-        "and even the bare split gets only {:.2f}x: memory bandwidth, shared by both CPUs, is "
-        "spent "
-        "({})",
-        bytes, limit, machine_summary()));
+        "{}: the limit is the machine, not the language. Adding {} of ones streams them from "
+        "RAM, and memory bandwidth, shared by both CPUs, is spent ({}){}",
+        threads, bytes, machine_summary(), busy.empty() ? "" : ". " + busy));
   } else {
-    ctx.report.lesson(
-        fmt::format("concur's threads match the bare split ({:.2f}x vs {:.2f}x); summing {} is "
-                    "memory-bound, so "
-                    "memory bandwidth, not the CPU count, caps it on bigger machines; CPython's "
-                    "GIL caps it at 1x",
-                    t[0] / t[1], limit, bytes));
+    ctx.report.lesson(fmt::format(
+        "{}. Summing {} is memory-bound: memory bandwidth, not the number of cores, caps it on "
+        "bigger machines. CPython's GIL caps it at 1x on any machine",
+        threads, bytes));
   }
 }
 
@@ -188,15 +188,21 @@ void compute_bound(Context& ctx) {
                     .cpp_result = std::to_string(raw)});
   ctx.report.result(speedups(t, py_one, py_two));
   const double limit = t[0] / t[2];
-  std::string lesson = fmt::format(
-      "C++ threads compute at once ({:.2f}x with 2); CPython's GIL lets one thread compute at a "
-      "time",
-      t[0] / t[1]);
-  if (limit < 1.6 && usable_cpus() >= 2) {
-    lesson += fmt::format(
-        ". Even bare threads reach only {:.2f}x here: this machine's CPUs are not two full cores "
-        "(cloud vCPUs are often hyper-threads of one core)",
-        limit);
+  std::string lesson;
+  if (limit >= 1.6) {
+    lesson = fmt::format(
+        "C++ threads compute at once: {:.2f}x with 2 (bare threads: {:.2f}x). CPython's GIL lets "
+        "one thread run Python code at a time, so its threads do not speed this up",
+        t[0] / t[1], limit);
+  } else {
+    const std::string busy = busy_note();
+    lesson = fmt::format(
+        "concur's threads get {:.2f}x and bare threads {:.2f}x: this machine cannot run "
+        "two at once right now. {}. CPython's GIL holds its threads at 1x on any machine",
+        t[0] / t[1], limit,
+        busy.empty() ? "Its CPUs are not two full cores (cloud vCPUs are often hyper-threads of "
+                       "one core)"
+                     : busy);
   }
   ctx.report.lesson(lesson);
 }
