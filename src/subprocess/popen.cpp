@@ -116,6 +116,7 @@ Popen::Popen(std::vector<std::string> args, Options options) : state_(std::make_
   s.leads_group = options.start_new_session || options.process_group == 0;
   PipeStream* streams[3] = {&s.in, &s.out, &s.err};
   for (int i = 0; i < 3; ++i) {
+    s.piped[i] = r.ours[i].get() >= 0;
     PopenAccess::fd(*streams[i]) = r.ours[i].release();
     PopenAccess::text(*streams[i]) = options.text;
   }
@@ -179,17 +180,15 @@ void Popen::terminate() { send_signal(SIGTERM); }
 void Popen::kill() { send_signal(SIGKILL); }
 
 PipeStream& Popen::in() {
-  if (state_->in.fileno() < 0) throw std::logic_error("concur::subprocess::Popen: in is not piped");
+  if (!state_->piped[0]) throw std::logic_error("concur::subprocess::Popen: in is not piped");
   return state_->in;
 }
 PipeStream& Popen::out() {
-  if (state_->out.fileno() < 0)
-    throw std::logic_error("concur::subprocess::Popen: out is not piped");
+  if (!state_->piped[1]) throw std::logic_error("concur::subprocess::Popen: out is not piped");
   return state_->out;
 }
 PipeStream& Popen::err() {
-  if (state_->err.fileno() < 0)
-    throw std::logic_error("concur::subprocess::Popen: err is not piped");
+  if (!state_->piped[2]) throw std::logic_error("concur::subprocess::Popen: err is not piped");
   return state_->err;
 }
 

@@ -57,6 +57,7 @@ struct Popen::State {
   std::atomic<bool> reaped{false};  // read by send_signal from other threads
   std::optional<int> returncode;
   PipeStream in, out, err;
+  bool piped[3] = {false, false, false};  // in(), out(), err() stay valid after close()
   bool text = false;
   bool leads_group = false;  // start_new_session or process_group == 0: killpg(pid) reaches all
 

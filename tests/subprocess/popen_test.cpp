@@ -49,9 +49,9 @@ TEST_F(PopenTest, WriteThenCloseGivesEof) {
   Popen p({"cat"}, {.in = PIPE, .out = PIPE});
   p.in().write("hello ");
   p.in().write("world");
-  PipeStream& in = p.in();
-  in.close();
-  EXPECT_EQ(in.fileno(), -1);
+  p.in().close();
+  EXPECT_EQ(p.in().fileno(), -1);  // still accessible after close, as Python's p.stdin
+  EXPECT_THROW(p.in().write("late"), std::logic_error);
   EXPECT_EQ(p.out().read(), "hello world");
   EXPECT_EQ(p.wait(), 0);
 }

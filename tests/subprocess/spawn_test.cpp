@@ -204,7 +204,7 @@ TEST_F(Spawn, SigpipeIsDefaultInChild) {
 }
 
 TEST_F(Spawn, EightThreadsSpawningAtOnce) {
-  constexpr int threads = 8, each = 10;
+  constexpr int threads = 8, each = 5;
   std::latch go(threads);
   std::vector<std::thread> pool;
   std::atomic<int> ok{0};

@@ -107,7 +107,8 @@ class Popen {
   void terminate();  ///< SIGTERM
   void kill();       ///< SIGKILL
 
-  /// Our pipe ends; throw std::logic_error if that stream is not Stream::pipe.
+  /// Our pipe ends; throw std::logic_error if that stream is not Stream::pipe. They stay valid
+  /// after close() (fileno() is then -1), as Python's p.stdout does.
   PipeStream& in();
   PipeStream& out();
   PipeStream& err();
