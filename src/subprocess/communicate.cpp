@@ -43,8 +43,14 @@ bool drain(int fd, Sink& sink) {
   }
 }
 
+std::string text_of(std::string bytes, const Sink& sink) {
+  bool pending_cr = sink.skip_lf;
+  detail::normalise_newlines(bytes, pending_cr);
+  return bytes;
+}
+
 std::string snapshot(const Sink& raw, bool text) {
-  return text ? detail::normalised(raw.copy()) : raw.copy();
+  return text ? text_of(raw.copy(), raw) : raw.copy();
 }
 
 }  // namespace
@@ -69,6 +75,14 @@ Popen::Output Popen::communicate(std::optional<std::string> input,
     for (auto [stream, sink] : {std::pair{&s.out, &s.out_raw}, std::pair{&s.err, &s.err_raw}}) {
       if (stream->fileno() < 0) continue;
       sink->data = PopenAccess::take_buffered(*stream);
+      if (s.text && PopenAccess::pending_cr(*stream)) {
+        // readline() already turned a chunk-ending '\r' into '\n'; a '\n' may follow in the pipe.
+        if (sink->data.empty()) {
+          sink->skip_lf = true;
+        } else {
+          sink->data.back() = '\r';  // re-normalised with what follows
+        }
+      }
       sink->len = sink->data.size();
     }
   } else if (input && !input->empty()) {
@@ -132,8 +146,8 @@ Popen::Output Popen::communicate(std::optional<std::string> input,
   }
   Output result{s.out_raw.take(), s.err_raw.take()};
   if (s.text) {
-    result.out = detail::normalised(std::move(result.out));
-    result.err = detail::normalised(std::move(result.err));
+    result.out = text_of(std::move(result.out), s.out_raw);
+    result.err = text_of(std::move(result.err), s.err_raw);
   }
   return result;
 }

@@ -27,6 +27,7 @@ struct Sink {
   std::string data;
   std::size_t len = 0;
   std::size_t hint = 0;
+  bool skip_lf = false;  // text mode: a '\r' just before data[0] was already returned as '\n'
   char* room(std::size_t at_least) {
     if (data.size() - len < at_least) {
       if (len + at_least > data.capacity()) {

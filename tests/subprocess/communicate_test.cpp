@@ -120,3 +120,13 @@ TEST_F(Communicate, TextModeNormalisesBothStreams) {
   EXPECT_EQ(out, "a\nb\n");
   EXPECT_EQ(err, "c\n");
 }
+
+TEST_F(Communicate, TextModeCrLfSplitAcrossReadlineAndCommunicate) {
+  // "a\r" arrives first (readline gives "a\n"); the "\n" completing "\r\n" comes later and must not
+  // become an empty line.
+  Popen p({"sh", "-c", "printf 'a\\r'; read x; printf '\\nb\\r\\n'"},
+          {.in = PIPE, .out = PIPE, .text = true});
+  EXPECT_EQ(p.out().readline(), "a\n");
+  p.in().write("go\n");
+  EXPECT_EQ(p.communicate(std::nullopt, 30s).out, "b\n");
+}
