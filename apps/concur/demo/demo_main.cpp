@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "machine.hpp"
 #include "sections.hpp"
 
 namespace concur::cli {
@@ -129,8 +130,12 @@ int demo_main(int argc, char** argv) {
 
   report.section("concur demo",
                  "The lecture's experiments, live: C++ with concur, Python beside it.");
+  report.result(
+      "Each experiment: what it shows, the C++ call, what it printed. Timed ones also run the\n"
+      "same code in Python and give the ratio; a table of them all closes the demo.");
   report.result(std::string("sizes: ") +
-                (options.quick ? "--quick (small, for tests)" : "the lecture's (10^7 ones)"));
+                (options.quick ? "--quick (small, for tests)" : "the lecture's (10^7 ones)") +
+                "; " + demo::machine_summary());
   if (python.available()) {
     report.result("Python twins: python3 " + python.version() +
                   " runs the lecture's own code for every timed experiment");
