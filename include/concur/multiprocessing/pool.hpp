@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <memory>
 #include <ranges>
@@ -122,9 +123,17 @@ class Pool {
     std::vector<R> out;
     for (std::size_t c = 0; c < g.size(); ++c) {
       const auto& o = g.outcome(c);
-      detail::Reader reader(o.body, o.fds);
-      const auto n = reader.read<std::uint64_t>();
-      for (std::uint64_t i = 0; i < n; ++i) out.push_back(reader.read<R>());
+      if constexpr (std::is_arithmetic_v<R>) {  // raw native bytes, as cereal writes them
+        std::uint64_t n = 0;
+        std::memcpy(&n, o.body.data(), sizeof n);
+        const std::size_t at = out.size();
+        out.resize(at + n);
+        std::memcpy(out.data() + at, o.body.data() + sizeof n, n * sizeof(R));
+      } else {
+        detail::Reader reader(o.body, o.fds);
+        const auto n = reader.read<std::uint64_t>();
+        for (std::uint64_t i = 0; i < n; ++i) out.push_back(reader.read<R>());
+      }
     }
     return out;
   }
@@ -158,7 +167,11 @@ class Pool {
         const std::size_t count = std::min(chunksize, n - c * chunksize);
         t.items = count;
         detail::begin_chunk(t.body);
-        {
+        if constexpr (std::is_arithmetic_v<Item> && std::ranges::contiguous_range<Range>) {
+          const Item* p = std::to_address(it);
+          t.body.append(reinterpret_cast<const char*>(p), count * sizeof(Item));
+          it += static_cast<std::ptrdiff_t>(count);
+        } else {
           detail::SinkScope scope(t.fds);
           detail::StringSink buf(t.body);
           std::ostream os(&buf);

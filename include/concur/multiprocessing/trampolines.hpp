@@ -55,23 +55,43 @@ struct item_result<F, Item, true> {
 };
 
 /// Chunk of a map: body = uint64 n, then n items; out = uint64 n, then n results.
+/// Arithmetic items and results take a fast path: cereal's binary archive writes them as their
+/// raw native bytes, so a chunk of them is one contiguous array, copied without a stream.
 template <class F, class Item, bool Star>
 void chunk_trampoline(std::uintptr_t fn, std::string_view in, const FdList& in_fds,
                       std::string& out, FdList& out_fds) {
   F f = fn_from<F>(fn);
-  Reader reader(in, in_fds);
-  const auto n = reader.read<std::uint64_t>();
-  SinkScope scope(out_fds);
-  StringSink buf(out);
-  std::ostream os(&buf);
-  cereal::BinaryOutputArchive ar(os);
-  ar(n);
-  for (std::uint64_t i = 0; i < n; ++i) {
-    auto item = reader.read<Item>();
-    if constexpr (Star)
-      ar(std::apply(f, std::move(item)));
-    else
-      ar(std::invoke(f, std::move(item)));
+  using R = typename item_result<F, Item, Star>::type;
+  constexpr bool raw_in = std::is_arithmetic_v<Item> && !Star;
+  constexpr bool raw_out = std::is_arithmetic_v<R>;
+  if constexpr (raw_in && raw_out) {
+    std::uint64_t n = 0;
+    std::memcpy(&n, in.data(), sizeof n);
+    out.resize(sizeof n + n * sizeof(R));
+    std::memcpy(out.data(), &n, sizeof n);
+    const char* src = in.data() + sizeof n;
+    char* dst = out.data() + sizeof n;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      Item item;
+      std::memcpy(&item, src + i * sizeof(Item), sizeof(Item));
+      const R r = std::invoke(f, item);
+      std::memcpy(dst + i * sizeof(R), &r, sizeof(R));
+    }
+  } else {
+    Reader reader(in, in_fds);
+    const auto n = reader.read<std::uint64_t>();
+    SinkScope scope(out_fds);
+    StringSink buf(out);
+    std::ostream os(&buf);
+    cereal::BinaryOutputArchive ar(os);
+    ar(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      auto item = reader.read<Item>();
+      if constexpr (Star)
+        ar(std::apply(f, std::move(item)));
+      else
+        ar(std::invoke(f, std::move(item)));
+    }
   }
 }
 
