@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <latch>
 #include <list>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -37,6 +40,49 @@ TEST(ThreadPoolExecutor, SubmitCarriesExceptionToFuture) {
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "task failed");
   }
+}
+
+// submit() packs the task and its promise's state into one block: captures and results of any
+// size and alignment, move-only arguments and reference results must all still work.
+TEST(ThreadPoolExecutor, SubmitHandlesAnySizeAlignmentAndMoveOnlyTypes) {
+  struct alignas(64) Wide {
+    char bytes[64] = {};
+  };
+  ThreadPoolExecutor pool(2);
+  Wide w;
+  w.bytes[5] = 9;
+  auto aligned = pool.submit([w] {
+    return std::pair(reinterpret_cast<std::uintptr_t>(&w) % alignof(Wide), int{w.bytes[5]});
+  });
+  EXPECT_EQ(aligned.get(), std::pair(std::uintptr_t{0}, 9));
+  auto big = pool.submit([] {
+    std::array<char, 5000> a{};
+    a[4999] = 'z';
+    return a;
+  });
+  EXPECT_EQ(big.get()[4999], 'z');
+  auto owned =
+      pool.submit([](std::unique_ptr<int> p) { return *p + 1; }, std::make_unique<int>(41));
+  EXPECT_EQ(owned.get(), 42);
+  static int target = 3;
+  auto ref = pool.submit([]() -> int& { return target; });
+  EXPECT_EQ(&ref.get(), &target);
+  auto text = pool.submit([](std::string s) { return s + s; }, std::string(100, 'x'));
+  EXPECT_EQ(text.get(), std::string(200, 'x'));
+}
+
+// The block is freed by whoever lets go last: a future dropped before its task ran, a future
+// read after the pool is gone (ASan checks the frees).
+TEST(ThreadPoolExecutor, FutureMayDieBeforeItsTaskOrOutliveThePool) {
+  std::future<std::string> survivor;
+  {
+    ThreadPoolExecutor pool(2);
+    std::latch go(1);
+    for (int i = 0; i < 100; ++i) pool.submit([&go] { go.wait(); });  // futures dropped at once
+    survivor = pool.submit([] { return std::string(64, 'y'); });
+    go.count_down();
+  }
+  EXPECT_EQ(survivor.get(), std::string(64, 'y'));
 }
 
 TEST(ThreadPoolExecutor, DefaultWorkerCountIsUsableCpus) {
