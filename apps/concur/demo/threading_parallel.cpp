@@ -144,11 +144,18 @@ void memory_bound(Context& ctx) {
   const std::string threads =
       fmt::format("concur's threads get {:.2f}x, the bare split {:.2f}x", t[0] / t[1], limit);
   const std::string busy = busy_note();
-  if (limit < 1.3) {
+  if (n < 1'000'000) {
+    ctx.report.lesson(threads + " (too little work to judge: starting threads costs as much)");
+  } else if (limit < 1.3 && !busy.empty()) {
+    ctx.report.lesson(fmt::format(
+        "{}. {}. On an idle machine the limit of this sum is memory bandwidth: adding {} of ones "
+        "streams them from RAM, and both CPUs share that path",
+        threads, busy, bytes));
+  } else if (limit < 1.3) {
     ctx.report.lesson(fmt::format(
         "{}: the limit is the machine, not the language. Adding {} of ones streams them from "
-        "RAM, and memory bandwidth, shared by both CPUs, is spent ({}){}",
-        threads, bytes, machine_summary(), busy.empty() ? "" : ". " + busy));
+        "RAM, and memory bandwidth, shared by both CPUs, is spent ({})",
+        threads, bytes, machine_summary()));
   } else {
     ctx.report.lesson(fmt::format(
         "{}. Summing {} is memory-bound: memory bandwidth, not the number of cores, caps it on "
@@ -189,7 +196,12 @@ void compute_bound(Context& ctx) {
   ctx.report.result(speedups(t, py_one, py_two));
   const double limit = t[0] / t[2];
   std::string lesson;
-  if (limit >= 1.6) {
+  if (steps < 1'000'000) {
+    lesson = fmt::format(
+        "concur's threads get {:.2f}x, bare threads {:.2f}x (too little work to judge under "
+        "--quick: starting threads costs as much)",
+        t[0] / t[1], limit);
+  } else if (limit >= 1.6) {
     lesson = fmt::format(
         "C++ threads compute at once: {:.2f}x with 2 (bare threads: {:.2f}x). CPython's GIL lets "
         "one thread run Python code at a time, so its threads do not speed this up",
