@@ -9,9 +9,9 @@
 
 #include "concur/duration.hpp"
 #include "concur/futures.hpp"
+#include "concur/multiprocessing.hpp"
 #include "concur/queue.hpp"
 #include "concur/shlex.hpp"
 #include "concur/subprocess.hpp"
 #include "concur/threading.hpp"
 #include "concur/version.hpp"
-#include "concur/multiprocessing.hpp"
