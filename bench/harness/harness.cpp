@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <numeric>
+#include <random>
 #include <sstream>
 
 #include "harness/registry.hpp"
@@ -103,10 +105,15 @@ ScenarioResult run_scenario(const Scenario& s, int repetitions_override) {
   if (s.setup) s.setup();
   const int warmup = g_quick ? 0 : s.warmup;
   const bool progress = ::isatty(2) != 0;
+  std::mt19937 rng(20261125);
   for (int rep = -warmup; rep < reps; ++rep) {
-    // Rotate the order each repetition so no implementation always runs first.
-    for (std::size_t k = 0; k < s.impls.size(); ++k) {
-      const std::size_t i = (k + static_cast<std::size_t>(rep + warmup)) % s.impls.size();
+    // A fresh order each repetition (seeded, so runs are repeatable): no implementation always
+    // runs first, and none always runs right after the same neighbour (whose after-effects, a
+    // freed cache or a 4 GiB re-allocation, would otherwise always land on it).
+    std::vector<std::size_t> order(s.impls.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::shuffle(order.begin(), order.end(), rng);
+    for (const std::size_t i : order) {
       if (!alive[i]) continue;
       if (progress)
         std::fprintf(stderr, "\r  %-28s %-26s rep %d/%d   ", s.id.c_str(), s.impls[i].id.c_str(),

@@ -1,5 +1,5 @@
 // runner_big_output: one job printing 1 GiB; the value is the runner's peak RSS in
-// MiB (from wait4), showing that output spills to a file instead of memory.
+// MiB (its VmHWM), showing that output spills to a file instead of memory.
 #include "runner_support.hpp"
 
 namespace {
@@ -20,13 +20,15 @@ Register r{[] {
       .impls = {{"concur_run_cli",
                  [] {
                    return run_command(
-                              {concur_cli(), "run", "-q", "--", "sh", "-c", job(), ":::", "1"})
+                              {concur_cli(), "run", "-q", "--", "sh", "-c", job(), ":::", "1"}, "",
+                              true)
                        .peak_rss_mib;
                  }},
                 {"gnu_parallel",
                  [] {
                    return run_command({require_program("parallel"), "--will-cite", "sh", "-c",
-                                       job(), ":::", "1"})
+                                       job(), ":::", "1"},
+                                      "", true)
                        .peak_rss_mib;
                  }}},
       .repetitions = 3,
