@@ -1,7 +1,8 @@
 // concur/detail/threading_basic_queue.hpp — the one engine behind every concur::queue class.
 //
-// Internal; the public contract is in <concur/queue.hpp>. One adaptive mutex guards the store
-// and the counters; three condition variables (not_empty_, not_full_, all_done_) are notified
+// Internal; the public contract is in <concur/queue.hpp>. One inline futex mutex (FastMutex:
+// one atomic operation to lock, one to unlock, no library call) guards the store and the
+// counters; three condition variables (not_empty_, not_full_, all_done_) are notified
 // only when a waiter is registered (counted under the mutex), so a busy producer/consumer pair
 // never pays for a futex wake. A caller about to sleep first spins briefly on an atomic copy of
 // the size, which keeps a fast 1-producer/1-consumer handoff out of the kernel altogether.
@@ -213,7 +214,7 @@ class BasicQueue {
   // Spin (unlocked) while `busy()` for a short while, then re-lock. Worth it when the other side
   // is running right now: a futex sleep + wake costs microseconds, a spin iteration nanoseconds.
   template <class Busy>
-  void spin_while(std::unique_lock<Mutex>& lk, Busy busy) {
+  void spin_while(std::unique_lock<FastMutex>& lk, Busy busy) {
     lk.unlock();
     for (int i = 0; i < kSpins && busy(); ++i) cpu_relax();
     lk.lock();
@@ -228,14 +229,14 @@ class BasicQueue {
   }
 
   // Getter side and putter side on separate cache lines: no false sharing between the two.
-  alignas(64) Mutex get_m_;  // guards cache_ (get_cached only)
+  alignas(64) FastMutex get_m_;  // guards cache_ (get_cached only)
   Store cache_;
   std::atomic<std::size_t> cached_{0};  // cache_.size(); raised only under m_ as well
   std::atomic<std::size_t> got_count_{
-      0};                        // items got (or discarded): under get_m_, or m_ if uncached
-  alignas(64) mutable Mutex m_;  // guards everything below
+      0};                            // items got (or discarded): under get_m_, or m_ if uncached
+  alignas(64) mutable FastMutex m_;  // guards everything below
   std::atomic<std::size_t> put_count_{0};
-  CondVar not_empty_, not_full_, all_done_;
+  FastCondVar not_empty_, not_full_, all_done_;
   Store store_;
   const std::size_t maxsize_;
   std::size_t unfinished_ = 0;

@@ -3,7 +3,9 @@
 // Internal; not part of the API. Mutex is an adaptive pthread mutex (spins briefly on
 // contention before sleeping, so a producer and a consumer that touch the lock alternately
 // rarely enter the kernel). CondVar waits on CLOCK_MONOTONIC, so deadlines ignore
-// wall-clock jumps. Neither uses std::atomic::wait (GCC 12 bug 106772).
+// wall-clock jumps. FastMutex/FastCondVar (used by the queues) are the same pair on raw futexes,
+// inline: one atomic operation per lock or unlock when uncontended. None uses std::atomic::wait
+// (GCC 12 bug 106772).
 //
 //   detail::Mutex m;  detail::CondVar cv;  bool ready = false;
 //   { std::unique_lock lk(m); cv.wait(lk, [&] { return ready; }); }
@@ -11,10 +13,15 @@
 // Thread safety: as std::mutex / std::condition_variable.
 #pragma once
 
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <time.h>
+#include <atomic>
 #include <chrono>
+#include <climits>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -71,6 +78,85 @@ class Mutex {
 
  private:
   pthread_mutex_t m_;
+};
+
+/// A small futex lock (Drepper's "mutex 3"): lock and unlock are inline, one atomic
+/// read-modify-write each when uncontended, no library call. Brief spin before sleeping. Waits
+/// with FastCondVar (not CondVar). Lockable.
+class FastMutex {
+ public:
+  FastMutex() = default;
+  FastMutex(const FastMutex&) = delete;
+  FastMutex& operator=(const FastMutex&) = delete;
+  void lock() noexcept {
+    int c = 0;
+    if (s_.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
+    lock_slow();
+  }
+  bool try_lock() noexcept {
+    int c = 0;
+    return s_.compare_exchange_strong(c, 1, std::memory_order_acquire);
+  }
+  void unlock() noexcept {
+    if (s_.exchange(0, std::memory_order_release) == 2) wake();
+  }
+
+ private:
+  void lock_slow() noexcept {
+    for (int i = 0; i < 100; ++i) {
+      cpu_relax();
+      int c = 0;
+      if (s_.load(std::memory_order_relaxed) == 0 &&
+          s_.compare_exchange_weak(c, 1, std::memory_order_acquire))
+        return;
+    }
+    // 2: locked with (possible) sleepers; whoever unlocks a 2 wakes one.
+    while (s_.exchange(2, std::memory_order_acquire) != 0)
+      syscall(SYS_futex, reinterpret_cast<int*>(&s_), FUTEX_WAIT_PRIVATE, 2, nullptr, nullptr, 0);
+  }
+  void wake() noexcept {
+    syscall(SYS_futex, reinterpret_cast<int*>(&s_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+  static_assert(sizeof(std::atomic<int>) == sizeof(int));
+  std::atomic<int> s_{0};
+};
+
+/// A condition variable for FastMutex (a futex on a wake-up counter). Waits may wake
+/// spuriously; callers loop on their predicate. Timed waits use CLOCK_MONOTONIC.
+class FastCondVar {
+ public:
+  FastCondVar() = default;
+  FastCondVar(const FastCondVar&) = delete;
+  FastCondVar& operator=(const FastCondVar&) = delete;
+  // Notifiers hold the mutex: a waiter read seq_ under it before unlocking, so a wake-up between
+  // its unlock and its futex wait changes seq_ and the wait returns at once (none is lost).
+  void notify_one() noexcept { wake(1); }
+  void notify_all() noexcept { wake(INT_MAX); }
+  void wait(std::unique_lock<FastMutex>& lk) noexcept { wait_impl(lk, nullptr); }
+  /// Returns false once `deadline` has passed (the caller re-checks its predicate either way).
+  bool wait_until(std::unique_lock<FastMutex>& lk, Clock::time_point deadline) noexcept {
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    wait_impl(lk, &ts);
+    return Clock::now() < deadline;
+  }
+
+ private:
+  void wake(int n) noexcept {
+    seq_.fetch_add(1, std::memory_order_relaxed);
+    syscall(SYS_futex, reinterpret_cast<int*>(&seq_), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
+  }
+  void wait_impl(std::unique_lock<FastMutex>& lk, const timespec* abs_monotonic) noexcept {
+    const int seq = seq_.load(std::memory_order_relaxed);
+    lk.unlock();
+    // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline; EINTR/EAGAIN/ETIMEDOUT all
+    // just return: the caller re-checks.
+    syscall(SYS_futex, reinterpret_cast<int*>(&seq_), FUTEX_WAIT_BITSET_PRIVATE, seq, abs_monotonic,
+            nullptr, FUTEX_BITSET_MATCH_ANY);
+    lk.lock();
+  }
+  std::atomic<int> seq_{0};
 };
 
 /// A condition variable for Mutex whose timed waits use CLOCK_MONOTONIC.
