@@ -106,9 +106,10 @@ double raw_2_threads_map() {
     auto half = [&](std::size_t b, std::size_t e) {
       for (std::size_t i = b; i < e; ++i) out[i] = in[i] * 2;
     };
-    std::thread t(half, 0, in.size() / 2);
-    half(in.size() / 2, in.size());
-    t.join();
+    std::thread t0(half, 0, in.size() / 2);  // two workers, the caller waits (threading_sum.cpp)
+    std::thread t1(half, in.size() / 2, in.size());
+    t0.join();
+    t1.join();
   });
   concur::bench::do_not_optimize(out.data());
   return s;
