@@ -188,9 +188,10 @@ TEST(ThreadPoolExecutor, ShutdownCancelFuturesFailsQueuedFuturesWithCancelledErr
   running.wait();
   std::vector<std::future<int>> queued;
   for (int i = 0; i < 5; ++i) queued.push_back(pool.submit([] { return 2; }));
-  std::thread release([&] { gate.set(); });
-  pool.shutdown(true, true);
-  release.join();
+  // Cancel before releasing the running task: had the gate opened first, the worker could take
+  // queued tasks before shutdown cancels them.
+  pool.shutdown(false, true);
+  gate.set();
   EXPECT_EQ(first.get(), 1);  // the running task finishes
   for (auto& f : queued) EXPECT_THROW(f.get(), CancelledError);
 }
