@@ -125,20 +125,9 @@ void ensure_forkserver() {
   ServerState& s = server();
   std::lock_guard lock(s.mutex);
   if (s.sock >= 0) return;
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
-  register_parent_fd(sv[0]);
-  const int server_end = sv[1];
-  try {
-    s.pid = fork_child([server_end] { server_main(server_end); });
-  } catch (...) {
-    unregister_parent_fd(sv[0]);
-    close_fd(sv[0]);
-    close_fd(sv[1]);
-    throw;
-  }
-  close_fd(sv[1]);
-  s.sock = sv[0];
+  const LinkedChild c = fork_linked_child(false, [](int server_end) { server_main(server_end); });
+  s.pid = c.pid;
+  s.sock = c.parent_end;
 }
 
 ServerWorker forkserver_spawn() {

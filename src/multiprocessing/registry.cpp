@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -64,6 +65,29 @@ pid_t fork_child(const std::function<void()>& child) {
   registry_mutex().unlock();
   if (pid < 0) throw_errno("fork");
   return pid;
+}
+
+LinkedChild fork_linked_child(bool tune,
+                              const std::function<void(int child_end)>& child_main) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
+  if (tune) {
+    tune_channel(sv[0]);
+    tune_channel(sv[1]);
+  }
+  register_parent_fd(sv[0]);
+  const int child_end = sv[1];
+  pid_t pid = -1;
+  try {
+    pid = fork_child([&child_main, child_end] { child_main(child_end); });
+  } catch (...) {
+    unregister_parent_fd(sv[0]);
+    close_fd(sv[0]);
+    close_fd(sv[1]);
+    throw;
+  }
+  close_fd(sv[1]);
+  return {pid, sv[0]};
 }
 
 }  // namespace concur::multiprocessing::detail

@@ -32,4 +32,13 @@ void unregister_parent_fd(int fd);
 /// Throws std::system_error if fork fails.
 pid_t fork_child(const std::function<void()>& child);
 
+/// A child started by fork_child() with a connected socket (AF_UNIX stream, CLOEXEC) to it.
+struct LinkedChild {
+  pid_t pid;
+  int parent_end;  // the caller's to close; registered with register_parent_fd()
+};
+/// fork_child(child_main(child_end)) over a new socketpair; tune_channel() on both ends if
+/// `tune`. On failure closes both ends and throws (as fork_child, or socketpair's errno).
+LinkedChild fork_linked_child(bool tune, const std::function<void(int child_end)>& child_main);
+
 }  // namespace concur::multiprocessing::detail

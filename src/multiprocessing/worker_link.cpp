@@ -34,22 +34,9 @@ std::unique_ptr<WorkerLink> WorkerLink::start(StartMethod method) {
     // its status is already on exit_fd_ and kill() is skipped anyway).
     w->pidfd_ = pidfd_open(s.pid);
   } else {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
-    tune_channel(sv[0]);
-    tune_channel(sv[1]);
-    register_parent_fd(sv[0]);
-    const int child_end = sv[1];
-    try {
-      w->pid_ = fork_child([child_end] { worker_main(child_end); });
-    } catch (...) {
-      unregister_parent_fd(sv[0]);
-      close_fd(sv[0]);
-      close_fd(sv[1]);
-      throw;
-    }
-    close_fd(sv[1]);
-    w->channel_ = sv[0];
+    const LinkedChild c = fork_linked_child(true, [](int child_end) { worker_main(child_end); });
+    w->pid_ = c.pid;
+    w->channel_ = c.parent_end;
     w->exit_fd_ = pidfd_open(w->pid_);  // -1 on very old kernels: callers then poll
     w->pidfd_ = w->exit_fd_;
   }

@@ -56,6 +56,18 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+/// Sleeps while `*word == expected` (or until a wake-up or signal: callers re-check). A futex on
+/// a std::atomic<int>, private to the process.
+inline void futex_wait(std::atomic<int>& word, int expected) noexcept {
+  static_assert(sizeof(std::atomic<int>) == sizeof(int));
+  syscall(SYS_futex, reinterpret_cast<int*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr,
+          0);
+}
+/// Wakes up to `n` threads sleeping in futex_wait(word, ...).
+inline void futex_wake(std::atomic<int>& word, int n) noexcept {
+  syscall(SYS_futex, reinterpret_cast<int*>(&word), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
+}
+
 /// An adaptive mutex: a few spins on contention before sleeping. Lockable.
 class Mutex {
  public:
@@ -111,13 +123,9 @@ class FastMutex {
         return;
     }
     // 2: locked with (possible) sleepers; whoever unlocks a 2 wakes one.
-    while (s_.exchange(2, std::memory_order_acquire) != 0)
-      syscall(SYS_futex, reinterpret_cast<int*>(&s_), FUTEX_WAIT_PRIVATE, 2, nullptr, nullptr, 0);
+    while (s_.exchange(2, std::memory_order_acquire) != 0) futex_wait(s_, 2);
   }
-  void wake() noexcept {
-    syscall(SYS_futex, reinterpret_cast<int*>(&s_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-  }
-  static_assert(sizeof(std::atomic<int>) == sizeof(int));
+  void wake() noexcept { futex_wake(s_, 1); }
   std::atomic<int> s_{0};
 };
 
@@ -145,7 +153,7 @@ class FastCondVar {
  private:
   void wake(int n) noexcept {
     seq_.fetch_add(1, std::memory_order_relaxed);
-    syscall(SYS_futex, reinterpret_cast<int*>(&seq_), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
+    futex_wake(seq_, n);
   }
   void wait_impl(std::unique_lock<FastMutex>& lk, const timespec* abs_monotonic) noexcept {
     const int seq = seq_.load(std::memory_order_relaxed);
