@@ -67,8 +67,7 @@ pid_t fork_child(const std::function<void()>& child) {
   return pid;
 }
 
-LinkedChild fork_linked_child(bool tune,
-                              const std::function<void(int child_end)>& child_main) {
+LinkedChild fork_linked_child(bool tune, const std::function<void(int child_end)>& child_main) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
   if (tune) {
