@@ -83,6 +83,49 @@ double std_promise_floor() {
 #endif
 }
 
+// The peers again, with what submit() gives and they do not: a std::future per task (a
+// std::promise moved into each task and fulfilled there), i.e. what a user of TBB or Asio writes
+// to get Python's submit() semantics.
+[[maybe_unused]] double tbb_tiny_tasks_futures() {
+#ifdef CONCUR_HAVE_TBB
+  tbb::task_arena arena(2);
+  std::vector<std::future<void>> futures;
+  futures.reserve(static_cast<std::size_t>(tasks()));
+  return time_it([&] {
+    arena.execute([&] {
+      tbb::task_group g;
+      for (int i = 0; i < tasks(); ++i) {
+        auto p = std::make_shared<std::promise<void>>();
+        futures.push_back(p->get_future());
+        g.run([p] { p->set_value(); });
+      }
+      g.wait();
+    });
+    for (auto& f : futures) f.get();
+  });
+#else
+  throw concur::bench::Skip("TBB not linked");
+#endif
+}
+
+[[maybe_unused]] double asio_tiny_tasks_futures() {
+#ifdef CONCUR_HAVE_BOOST
+  boost::asio::thread_pool pool(2);
+  std::vector<std::future<void>> futures;
+  futures.reserve(static_cast<std::size_t>(tasks()));
+  return time_it([&] {
+    for (int i = 0; i < tasks(); ++i) {
+      std::promise<void> p;
+      futures.push_back(p.get_future());
+      boost::asio::post(pool, [p = std::move(p)]() mutable { p.set_value(); });
+    }
+    for (auto& f : futures) f.get();
+  });
+#else
+  throw concur::bench::Skip("Boost not found");
+#endif
+}
+
 std::vector<int> map_input() {
   std::vector<int> v(1'000'000);
   std::iota(v.begin(), v.end(), 0);
@@ -123,7 +166,9 @@ concur::bench::Register tiny{[] {
                   .impls = {{"concur_executor", concur_tiny_tasks},
                             {"std_promise_floor", std_promise_floor},
                             {"tbb_task_group", tbb_tiny_tasks},
-                            {"asio_thread_pool", asio_tiny_tasks}}};
+                            {"asio_thread_pool", asio_tiny_tasks},
+                            {"tbb_task_group_futures", tbb_tiny_tasks_futures},
+                            {"asio_thread_pool_futures", asio_tiny_tasks_futures}}};
 }};
 
 concur::bench::Register map{[] {
