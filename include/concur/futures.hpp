@@ -62,27 +62,28 @@ namespace detail {
 /// reaches 0), on whichever thread drops the last. Carving happens on the submitting thread
 /// before the task is published, so only refs is shared.
 struct TaskBlock {
-  std::atomic<unsigned> refs{1};  // the task, plus one per live carved object
-  std::size_t align = 0;          // of the whole allocation, if over-aligned (else 0)
-  unsigned char* next = nullptr;  // free room: [next, end)
-  unsigned char* end = nullptr;
+  std::atomic<std::uint32_t> refs{1};  // the task, plus one per live carved object
+  std::uint32_t align = 0;             // of the whole allocation, if over-aligned (else 0)
+  std::uint32_t used = 0;              // bytes from `this` handed out so far
+  std::uint32_t size = 0;              // bytes of the whole allocation
 
-  void* carve(std::size_t size, std::size_t al) noexcept {
-    const auto at = (reinterpret_cast<std::uintptr_t>(next) + al - 1) & ~(al - 1);
-    if (at + size > reinterpret_cast<std::uintptr_t>(end)) return nullptr;
-    next = reinterpret_cast<unsigned char*>(at + size);
+  void* carve(std::size_t bytes, std::size_t al) noexcept {
+    const auto base = reinterpret_cast<std::uintptr_t>(this);
+    const std::size_t at = ((base + used + al - 1) & ~(al - 1)) - base;
+    if (at + bytes > size) return nullptr;
+    used = static_cast<std::uint32_t>(at + bytes);
     refs.fetch_add(1, std::memory_order_relaxed);
-    return reinterpret_cast<void*>(at);
+    return reinterpret_cast<unsigned char*>(this) + at;
   }
   bool owns(const void* p) const noexcept {
-    const auto a = reinterpret_cast<std::uintptr_t>(p);
-    return a >= reinterpret_cast<std::uintptr_t>(this) && a < reinterpret_cast<std::uintptr_t>(end);
+    const auto a = reinterpret_cast<std::uintptr_t>(p), me = reinterpret_cast<std::uintptr_t>(this);
+    return a >= me && a < me + size;
   }
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) free(this, align);
   }
-  static void* allocate(std::size_t size, std::size_t al) {
-    return al ? ::operator new (size, std::align_val_t{al}) : ::operator new(size);
+  static void* allocate(std::size_t bytes, std::size_t al) {
+    return al ? ::operator new (bytes, std::align_val_t{al}) : ::operator new(bytes);
   }
   static void free(void* p, std::size_t al) noexcept {  // unsized: clang 14 lacks sized delete
     if (al)
@@ -91,6 +92,25 @@ struct TaskBlock {
       ::operator delete(p);
   }
 };
+
+/// Bytes a std::promise<R> made with allocator Alloc carves, in all: its shared state and its
+/// result. Exact for libstdc++ (the two types it allocates); an estimate elsewhere. Either way a
+/// carve that does not fit falls back to the heap, so this only decides how often.
+template <class R, class Alloc>
+constexpr std::size_t promise_room() {
+  constexpr auto fit = [](std::size_t n, std::size_t al) {
+    return (n + al - 1) / al * al + (al > alignof(std::max_align_t) / 2 ? al : 0);
+  };
+#if defined(__GLIBCXX__)
+  using State = std::_Sp_counted_ptr_inplace<std::__future_base::_State_baseV2, Alloc,
+                                             std::__default_lock_policy>;
+  using Result = std::__future_base::_Result_alloc<R, Alloc>;
+  return fit(sizeof(State), alignof(State)) + fit(sizeof(Result), alignof(Result));
+#else
+  using Stored = std::conditional_t<std::is_void_v<R> || std::is_reference_v<R>, void*, R>;
+  return 128 + fit(sizeof(Stored), alignof(Stored));
+#endif
+}
 
 /// The promise's allocator: carves from a TaskBlock, falls back to the heap when it is full.
 template <class T>
@@ -126,18 +146,17 @@ struct SubmitTask final : concur::detail::PoolTask {
   }
   /// Makes the block, the task and its promise; returns the task (publish it with push()).
   static SubmitTask* make(Fn&& fn) {
-    // libstdc++ 12 needs 56 + 16 bytes for promise<void> (more for a bigger R); slack for others.
-    using Stored = std::conditional_t<std::is_void_v<R> || std::is_reference_v<R>, void*, R>;
     constexpr std::size_t align =
         alignof(SubmitTask) > __STDCPP_DEFAULT_NEW_ALIGNMENT__ ? alignof(SubmitTask) : 0;
     constexpr std::size_t task_at = task_offset();
-    constexpr std::size_t room = 96 + sizeof(Stored) + alignof(Stored);
-    constexpr std::size_t bytes = task_at + sizeof(SubmitTask) + room;
+    constexpr std::size_t bytes =
+        task_at + sizeof(SubmitTask) + promise_room<R, BlockAllocator<char>>();
+    static_assert(bytes < (std::size_t{1} << 31), "a task this large is not carved");
     void* raw = TaskBlock::allocate(bytes, align);
     auto* block = ::new (raw) TaskBlock;
-    block->align = align;
-    block->next = static_cast<unsigned char*>(raw) + task_at + sizeof(SubmitTask);
-    block->end = static_cast<unsigned char*>(raw) + bytes;
+    block->align = static_cast<std::uint32_t>(align);
+    block->used = static_cast<std::uint32_t>(task_at + sizeof(SubmitTask));
+    block->size = static_cast<std::uint32_t>(bytes);
     try {
       return ::new (static_cast<unsigned char*>(raw) + task_at) SubmitTask(block, std::move(fn));
     } catch (...) {
