@@ -44,22 +44,16 @@ void close_fd(int fd) noexcept {
 bool write_all(int fd, const void* data, std::size_t n) {
   const char* p = static_cast<const char*>(data);
   while (n > 0) {
-    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    const char* call = "send";
+    ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
     if (w < 0 && errno == ENOTSOCK) {
-      const ssize_t w2 = ::write(fd, p, n);
-      if (w2 < 0) {
-        if (errno == EINTR) continue;
-        if (peer_gone(errno)) return false;
-        throw_errno("write");
-      }
-      p += w2;
-      n -= static_cast<std::size_t>(w2);
-      continue;
+      call = "write";
+      w = ::write(fd, p, n);
     }
     if (w < 0) {
       if (errno == EINTR) continue;
       if (peer_gone(errno)) return false;
-      throw_errno("send");
+      throw_errno(call);
     }
     p += w;
     n -= static_cast<std::size_t>(w);
