@@ -34,36 +34,36 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) 
   return len;
 }
 
+// Calls f(cp, bytes) for each character of s: a valid UTF-8 sequence as itself, each invalid
+// byte as U+FFFD (bytes = its UTF-8 encoding).
+template <class F>
+void for_each_char(std::string_view s, F f) {
+  for (std::size_t i = 0; i < s.size();) {
+    std::uint32_t cp;
+    const std::size_t n = utf8_sequence(s, i, cp);
+    if (n == 0) {
+      f(std::uint32_t{0xFFFD}, kReplacement);
+      ++i;
+    } else {
+      f(cp, s.substr(i, n));
+      i += n;
+    }
+  }
+}
+
 }  // namespace
 
 std::string sanitize_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) {
-    std::uint32_t cp;
-    const std::size_t n = utf8_sequence(s, i, cp);
-    if (n == 0) {
-      out += kReplacement;
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
+  for_each_char(s, [&](std::uint32_t, std::string_view bytes) { out += bytes; });
   return out;
 }
 
 std::string xml_escape(std::string_view s, bool attribute) {
   std::string out;
   out.reserve(s.size() + s.size() / 8);
-  for (std::size_t i = 0; i < s.size();) {
-    std::uint32_t cp;
-    const std::size_t n = utf8_sequence(s, i, cp);
-    if (n == 0) {
-      out += kReplacement;
-      ++i;
-      continue;
-    }
+  for_each_char(s, [&](std::uint32_t cp, std::string_view bytes) {
     const bool legal = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
                        (cp >= 0xE000 && cp <= 0xFFFD) || cp >= 0x10000;
     if (!legal) {
@@ -81,10 +81,9 @@ std::string xml_escape(std::string_view s, bool attribute) {
     } else if (attribute && (cp == 0x9 || cp == 0xA || cp == 0xD)) {
       out += "&#" + std::to_string(cp) + ";";
     } else {
-      out.append(s.substr(i, n));
+      out += bytes;
     }
-    i += n;
-  }
+  });
   return out;
 }
 
