@@ -56,48 +56,26 @@ double std_promise_floor() {
   });
 }
 
+// Each peer plain, and with what submit() gives and they do not: a std::future per task (a
+// std::promise moved into each task and fulfilled there), i.e. what a user of TBB or Asio writes
+// to get Python's submit() semantics.
+template <bool WithFutures>
 [[maybe_unused]] double tbb_tiny_tasks() {
 #ifdef CONCUR_HAVE_TBB
   tbb::task_arena arena(2);
-  return time_it([&] {
-    arena.execute([&] {
-      tbb::task_group g;
-      for (int i = 0; i < tasks(); ++i) g.run([] {});
-      g.wait();
-    });
-  });
-#else
-  throw concur::bench::Skip("TBB not linked");
-#endif
-}
-
-[[maybe_unused]] double asio_tiny_tasks() {
-#ifdef CONCUR_HAVE_BOOST
-  boost::asio::thread_pool pool(2);
-  return time_it([&] {
-    for (int i = 0; i < tasks(); ++i) boost::asio::post(pool, [] {});
-    pool.wait();
-  });
-#else
-  throw concur::bench::Skip("Boost not found");
-#endif
-}
-
-// The peers again, with what submit() gives and they do not: a std::future per task (a
-// std::promise moved into each task and fulfilled there), i.e. what a user of TBB or Asio writes
-// to get Python's submit() semantics.
-[[maybe_unused]] double tbb_tiny_tasks_futures() {
-#ifdef CONCUR_HAVE_TBB
-  tbb::task_arena arena(2);
   std::vector<std::future<void>> futures;
-  futures.reserve(static_cast<std::size_t>(tasks()));
+  if constexpr (WithFutures) futures.reserve(static_cast<std::size_t>(tasks()));
   return time_it([&] {
     arena.execute([&] {
       tbb::task_group g;
       for (int i = 0; i < tasks(); ++i) {
-        auto p = std::make_shared<std::promise<void>>();
-        futures.push_back(p->get_future());
-        g.run([p] { p->set_value(); });
+        if constexpr (WithFutures) {
+          auto p = std::make_shared<std::promise<void>>();
+          futures.push_back(p->get_future());
+          g.run([p] { p->set_value(); });
+        } else {
+          g.run([] {});
+        }
       }
       g.wait();
     });
@@ -108,18 +86,27 @@ double std_promise_floor() {
 #endif
 }
 
-[[maybe_unused]] double asio_tiny_tasks_futures() {
+template <bool WithFutures>
+[[maybe_unused]] double asio_tiny_tasks() {
 #ifdef CONCUR_HAVE_BOOST
   boost::asio::thread_pool pool(2);
   std::vector<std::future<void>> futures;
-  futures.reserve(static_cast<std::size_t>(tasks()));
+  if constexpr (WithFutures) futures.reserve(static_cast<std::size_t>(tasks()));
   return time_it([&] {
     for (int i = 0; i < tasks(); ++i) {
-      std::promise<void> p;
-      futures.push_back(p.get_future());
-      boost::asio::post(pool, [p = std::move(p)]() mutable { p.set_value(); });
+      if constexpr (WithFutures) {
+        std::promise<void> p;
+        futures.push_back(p.get_future());
+        boost::asio::post(pool, [p = std::move(p)]() mutable { p.set_value(); });
+      } else {
+        boost::asio::post(pool, [] {});
+      }
     }
-    for (auto& f : futures) f.get();
+    if constexpr (WithFutures) {
+      for (auto& f : futures) f.get();
+    } else {
+      pool.wait();
+    }
   });
 #else
   throw concur::bench::Skip("Boost not found");
@@ -165,10 +152,10 @@ concur::bench::Register tiny{[] {
                   .reference = "concur_executor",
                   .impls = {{"concur_executor", concur_tiny_tasks},
                             {"std_promise_floor", std_promise_floor},
-                            {"tbb_task_group", tbb_tiny_tasks},
-                            {"asio_thread_pool", asio_tiny_tasks},
-                            {"tbb_task_group_futures", tbb_tiny_tasks_futures},
-                            {"asio_thread_pool_futures", asio_tiny_tasks_futures}}};
+                            {"tbb_task_group", tbb_tiny_tasks<false>},
+                            {"asio_thread_pool", asio_tiny_tasks<false>},
+                            {"tbb_task_group_futures", tbb_tiny_tasks<true>},
+                            {"asio_thread_pool_futures", asio_tiny_tasks<true>}}};
 }};
 
 concur::bench::Register map{[] {
