@@ -8,6 +8,8 @@
 
 #include "multiprocessing/worker_link.hpp"
 
+#include "concur/detail/core/cpu.hpp"
+
 namespace concur::multiprocessing {
 
 Process::~Process() {
@@ -66,5 +68,7 @@ void Process::terminate() {
 void Process::kill() {
   if (link_) link_->kill(SIGKILL);
 }
+
+unsigned cpu_count() { return concur::detail::usable_cpu_count(); }
 
 }  // namespace concur::multiprocessing

@@ -2,6 +2,8 @@
 // comments here say why.
 #include "concur/detail/threading_pool.hpp"
 
+#include "concur/detail/core/cpu.hpp"
+
 #include <sched.h>
 
 #include <stdexcept>
@@ -12,23 +14,12 @@ namespace {
 
 thread_local const PoolCore* t_pool = nullptr;
 
-unsigned usable_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    const int n = CPU_COUNT(&set);
-    if (n > 0) return static_cast<unsigned>(n);
-  }
-  const unsigned hc = std::thread::hardware_concurrency();
-  return hc ? hc : 1;
-}
-
 constexpr int kIdleSpins = 100;
 
 }  // namespace
 
 PoolCore::PoolCore(unsigned workers) {
-  if (workers == 0) workers = usable_cpus();
+  if (workers == 0) workers = concur::detail::usable_cpu_count();  // affinity and cgroup quota
   threads_.reserve(workers);
   try {
     for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });

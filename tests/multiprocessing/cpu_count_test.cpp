@@ -1,7 +1,9 @@
 // cpu_count() follows the affinity mask: run this very binary under `taskset -c 0`.
 #include <gtest/gtest.h>
+
 #include <sched.h>
 #include <unistd.h>
+#include "concur/detail/core/cpu.hpp"
 
 #include <concur/multiprocessing.hpp>
 #include <cstdio>
@@ -34,10 +36,6 @@ TEST(CpuCount, IsOneUnderTaskset) {
   EXPECT_EQ(std::system(cmd.c_str()), 0);
 }
 
-namespace concur::multiprocessing::detail {
-unsigned cpu_limit(unsigned cpus, const std::string& proc_cgroup, const std::string& root);
-}
-
 namespace {
 struct FakeCgroup {
   std::string dir = "/tmp/concur-cgroup-" + std::to_string(::getpid());
@@ -53,12 +51,12 @@ TEST(CpuCount, CgroupQuotaLimitsTheCount) {
   FakeCgroup g;
   g.write("cgroup", "1:cpu:/\n0::/a/b\n");
   g.write("root/a/b/cpu.max", "max 100000\n");
-  EXPECT_EQ(mp::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 8u);
+  EXPECT_EQ(concur::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 8u);
   g.write("root/a/cpu.max", "250000 100000\n");  // an ancestor's quota counts: ceil(2.5) = 3
-  EXPECT_EQ(mp::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 3u);
+  EXPECT_EQ(concur::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 3u);
   g.write("root/a/b/cpu.max", "50000 100000\n");  // half a CPU is still one
-  EXPECT_EQ(mp::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 1u);
-  EXPECT_EQ(mp::detail::cpu_limit(2, g.dir + "/cgroup", g.dir + "/root"), 1u);
+  EXPECT_EQ(concur::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 1u);
+  EXPECT_EQ(concur::detail::cpu_limit(2, g.dir + "/cgroup", g.dir + "/root"), 1u);
   g.write("cgroup", "1:cpu:/\n");  // cgroup v1 only: the affinity count stands
-  EXPECT_EQ(mp::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 8u);
+  EXPECT_EQ(concur::detail::cpu_limit(8, g.dir + "/cgroup", g.dir + "/root"), 8u);
 }

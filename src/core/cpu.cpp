@@ -1,4 +1,4 @@
-// cpu_count(): the CPUs this process may really use — the affinity mask (taskset, cpusets),
+// usable_cpu_count(): the CPUs this process may really use — the affinity mask (taskset, cpusets),
 // limited by the cgroup v2 CPU quota of its cgroup or any ancestor (containers), because
 // sizing a pool by the machine's CPU count oversubscribes both.
 #include <sched.h>
@@ -8,9 +8,9 @@
 #include <sstream>
 #include <string>
 
-#include "concur/multiprocessing/errors.hpp"
+#include "concur/detail/core/cpu.hpp"
 
-namespace concur::multiprocessing {
+namespace concur::detail {
 namespace {
 
 unsigned affinity_count() {
@@ -57,9 +57,6 @@ unsigned quota_of(const std::string& file) {
 
 }  // namespace
 
-namespace detail {
-// `cpus` limited by the cpu.max quotas along this process's cgroup v2 path (read from
-// `proc_cgroup`) under `root`. Separate from cpu_count() so tests can point it at fake files.
 unsigned cpu_limit(unsigned cpus, const std::string& proc_cgroup, const std::string& root) {
   unsigned n = cpus;
   std::string path = cgroup_path(proc_cgroup);
@@ -74,10 +71,13 @@ unsigned cpu_limit(unsigned cpus, const std::string& proc_cgroup, const std::str
   }
   return n < 1 ? 1 : n;
 }
-}  // namespace detail
 
-unsigned cpu_count() {
-  return detail::cpu_limit(affinity_count(), "/proc/self/cgroup", "/sys/fs/cgroup");
+unsigned usable_cpu_count() noexcept {
+  try {
+    return cpu_limit(affinity_count(), "/proc/self/cgroup", "/sys/fs/cgroup");
+  } catch (...) {  // allocation failure reading the files: the affinity count stands
+    return affinity_count();
+  }
 }
 
-}  // namespace concur::multiprocessing
+}  // namespace concur::detail
