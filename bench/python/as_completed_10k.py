@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-kmax = int(sys.argv[2]) if len(sys.argv) > 2 else 4000
+kmax = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 MASK = (1 << 64) - 1
 A, C = 6364136223846793005, 1442695040888963407
 

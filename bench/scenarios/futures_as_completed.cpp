@@ -1,6 +1,6 @@
 // Scenario as_completed_10k: 10^4 tasks on a 2-worker ThreadPoolExecutor, drained through
 // as_completed, beside Python's ThreadPoolExecutor + as_completed doing the same work (each task
-// steps a 64-bit LCG k times, k in [0, 4000] from a fixed-seed LCG:
+// steps a 64-bit LCG k times, k in [0, 1000] from a fixed-seed LCG:
 // bench/python/as_completed_10k.py).
 #include <cstdint>
 #include <string>
@@ -14,7 +14,7 @@ namespace {
 using concur::bench::time_it;
 
 constexpr std::uint64_t kA = 6364136223846793005ULL, kC = 1442695040888963407ULL;
-constexpr std::uint64_t kMax = 4000;
+constexpr std::uint64_t kMax = 1000;
 
 int tasks() { return concur::bench::quick() ? 1000 : 10'000; }
 
@@ -52,7 +52,7 @@ concur::bench::Register reg{[] {
   using namespace concur::bench;
   return Scenario{.id = "as_completed_10k",
                   .description =
-                      "10^4 tasks (0-4000 LCG steps each) on 2 workers, drained by "
+                      "10^4 tasks (0-1000 LCG steps each) on 2 workers, drained by "
                       "as_completed",
                   .reference = "concur_executor",
                   .impls = {{"concur_executor", concur_as_completed},

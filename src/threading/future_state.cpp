@@ -69,20 +69,19 @@ void StateBase::after_done(std::uint32_t old) noexcept {
 }
 
 bool StateBase::lock_list() noexcept {
-  std::uint32_t w = word_.load(std::memory_order_relaxed);
+  // Acquire loads throughout: a `done` seen here must make the result visible (the caller may
+  // run a callback that reads it).
+  std::uint32_t w = word_.load(std::memory_order_acquire);
   int spins = 0;
   for (;;) {
-    if (is_done(w)) {
-      std::atomic_thread_fence(std::memory_order_acquire);
-      return false;
-    }
+    if (is_done(w)) return false;
     if (w & flag::locked) {
       backoff(spins);
-      w = word_.load(std::memory_order_relaxed);
+      w = word_.load(std::memory_order_acquire);
       continue;
     }
     if (word_.compare_exchange_weak(w, w | flag::locked, std::memory_order_acquire,
-                                    std::memory_order_relaxed))
+                                    std::memory_order_acquire))
       return true;
   }
 }

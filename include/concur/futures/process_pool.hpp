@@ -1,0 +1,223 @@
+// concur/futures/process_pool.hpp — Python's concurrent.futures.ProcessPoolExecutor, on the
+// worker processes of concur::multiprocessing's pool (one engine, not a second process pool).
+//
+//   concur::futures::ProcessPoolExecutor pool(2);
+//   auto f = pool.submit(+[](int x) { return x * x; }, 7);            // Future<int>
+//   f.result();                                                       // 49
+//   auto doubled = pool.map(+[](int x) { return 2 * x; }, items, 1000);   // ordered, chunks of 1000
+//
+// F is a function pointer or a capture-less lambda (code both processes share); arguments and
+// results travel serialized as for multiprocessing::Pool (handles such as SharedArray travel as
+// fds).
+// - submit(f, args...) returns a Future that completes when the result comes back: with the
+//   task's exception rebuilt as its own type where possible (std::out_of_range is caught as
+//   std::out_of_range; else multiprocessing::RemoteError), or multiprocessing::WorkerCrashed if
+//   the worker process died running it — then only that future fails, the worker is replaced
+//   and every other task goes on (*beyond*: Python breaks the whole pool). Callbacks run on the
+//   pool's dispatch thread, as Python's run on its management thread: keep them short.
+// - The pool does not report when a worker picks a task up: a process future goes from pending
+//   straight to finished (running() stays false), and cancel() succeeds until the result is
+//   back — a worker may still run the call, but its result is dropped and the future stays
+//   cancelled.
+// - map(f, items, chunksize) is multiprocessing::Pool::map: items travel in chunks (0: about 4
+//   chunks per worker), results come back in order, the first failing chunk's exception is
+//   rethrown.
+// - shutdown(wait, cancel_futures): no new work (submit/map then throw std::logic_error);
+//   cancel_futures=true cancels every future not finished yet; wait=true waits for the workers
+//   to finish what was sent and exit. The destructor is shutdown(true).
+// - ProcessPoolOptions: mp_context (start method; default: the current default), initializer
+//   (a multiprocessing::Initializer, run once in every worker, replacements included; if it
+//   throws, the tasks not started fail with its exception), max_tasks_per_child (a worker is
+//   replaced after that many tasks; 0: never).
+// Throws: std::system_error if the workers cannot start.
+// Thread safety: every member may be called from any thread (the destructor excepted).
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <type_traits>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "concur/futures/errors.hpp"
+#include "concur/futures/future.hpp"
+#include "concur/multiprocessing/pool.hpp"
+
+namespace concur::futures {
+
+struct ProcessPoolOptions {
+  /// How workers start; by default the one set by multiprocessing::set_start_method().
+  multiprocessing::StartMethod mp_context = multiprocessing::get_start_method();
+  /// Runs once in every worker before its first task.
+  multiprocessing::Initializer initializer{};
+  /// Replace a worker after this many tasks; 0: never.
+  unsigned max_tasks_per_child = 0;
+};
+
+namespace detail {
+
+/// The futures of one ProcessPoolExecutor not finished yet (for shutdown(cancel_futures)).
+class ProcessRegistry {
+ public:
+  void add(StateBase* s) {
+    std::lock_guard lk(m_);
+    pending_.insert(s);
+  }
+  void remove(StateBase* s) {
+    std::lock_guard lk(m_);
+    pending_.erase(s);
+  }
+  /// Cancels every registered future that is still pending (outside the lock: cancelling runs
+  /// callbacks, which may submit more work).
+  void cancel_all() {
+    std::vector<StateBase*> held;
+    {
+      std::lock_guard lk(m_);
+      for (StateBase* s : pending_) {
+        s->add_ref();
+        held.push_back(s);
+      }
+    }
+    for (StateBase* s : held) {
+      s->cancel();
+      s->release();
+    }
+  }
+
+ private:
+  std::mutex m_;
+  std::unordered_set<StateBase*> pending_;
+};
+
+template <class R>
+class ProcessTaskState final : public FutureState<R> {
+ public:
+  ProcessTaskState() noexcept : FutureState<R>(1, true) {}
+
+ private:
+  ~ProcessTaskState() override = default;
+  void destroy() noexcept override { delete this; }
+};
+
+/// Where the pool delivers a submitted task's outcome: decodes it into the future.
+template <class R>
+class ProcessSink final : public multiprocessing::detail::TaskSink {
+ public:
+  ProcessSink(ProcessTaskState<R>* state, std::shared_ptr<ProcessRegistry> registry)
+      : state_(state), registry_(std::move(registry)) {
+    state_->add_ref();
+  }
+  ProcessSink(const ProcessSink&) = delete;
+  ProcessSink& operator=(const ProcessSink&) = delete;
+  ~ProcessSink() override {
+    // Never completed (the pool dropped the task): the future must not stay pending forever.
+    if (state_->try_start()) {
+      state_->store_error(std::make_exception_ptr(
+          BrokenProcessPool("concur::futures: the process pool dropped the task")));
+      state_->publish(phase::running, true);
+    }
+    registry_->remove(state_);
+    state_->release();
+  }
+
+  void complete(std::size_t, multiprocessing::detail::Outcome&& o) override {
+    registry_->remove(state_);
+    if (!state_->try_start()) return;  // cancelled: the result is dropped
+    bool failed = false;
+    try {
+      o.throw_if_failed();
+      if constexpr (std::is_void_v<R>)
+        state_->store_value();
+      else
+        state_->store_value(multiprocessing::detail::read_result<R>(o.body, o.fds, o.count));
+    } catch (...) {
+      state_->store_error(std::current_exception());
+      failed = true;
+    }
+    state_->publish(phase::running, failed);
+  }
+
+ private:
+  ProcessTaskState<R>* state_;
+  std::shared_ptr<ProcessRegistry> registry_;
+};
+
+}  // namespace detail
+
+class ProcessPoolExecutor {
+ public:
+  /// Starts max_workers worker processes (0: multiprocessing::cpu_count()).
+  explicit ProcessPoolExecutor(unsigned max_workers = 0, ProcessPoolOptions options = {})
+      : pool_(max_workers, multiprocessing::PoolOptions{options.mp_context,
+                                                        options.max_tasks_per_child,
+                                                        std::move(options.initializer)}) {}
+  ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
+  ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
+  /// shutdown(true).
+  ~ProcessPoolExecutor() {
+    try {
+      shutdown(true);
+    } catch (...) {  // the pool's destructor then kills and reaps the workers
+    }
+  }
+
+  /// f(args...) in a worker process; see the top of this header. Throws std::logic_error
+  /// after shutdown(), what serializing the arguments throws.
+  template <class F, class... A>
+  auto submit(F f, A... args) -> Future<std::decay_t<std::invoke_result_t<F, std::decay_t<A>...>>> {
+    using R = std::decay_t<std::invoke_result_t<F, std::decay_t<A>...>>;
+    check_open();
+    std::vector<multiprocessing::detail::Task> tasks(1);
+    tasks[0].message = multiprocessing::detail::call_message(f, std::move(args)...);
+    auto* state = new detail::ProcessTaskState<R>();
+    Future<R> fut(state, detail::Adopt{});
+    tasks[0].sink = std::make_shared<detail::ProcessSink<R>>(state, registry_);
+    registry_->add(state);
+    try {
+      pool_.core().submit(std::move(tasks));
+    } catch (const std::invalid_argument&) {  // shut down meanwhile
+      fut.cancel();
+      throw std::logic_error("concur::futures: cannot schedule new futures after shutdown");
+    }
+    return fut;
+  }
+
+  /// f(item) for every item, in order, in chunks of `chunksize` items (0: about 4 chunks per
+  /// worker). Rethrows the first failing chunk's exception; std::logic_error after shutdown().
+  template <class F, class Range>
+  auto map(F f, Range&& items, std::size_t chunksize = 0) {
+    check_open();
+    return pool_.map(f, std::forward<Range>(items), chunksize);
+  }
+
+  /// See the top of this header.
+  void shutdown(bool wait = true, bool cancel_futures = false) {
+    {
+      std::lock_guard lk(m_);
+      shut_ = true;
+    }
+    if (cancel_futures) registry_->cancel_all();
+    pool_.close();
+    if (wait) pool_.join();
+  }
+
+  /// *beyond*: the number of worker processes, and the pids of the current ones.
+  unsigned max_workers() const { return pool_.processes(); }
+  std::vector<pid_t> pids() const { return pool_.pids(); }
+
+ private:
+  void check_open() {
+    std::lock_guard lk(m_);
+    if (shut_) throw std::logic_error("concur::futures: cannot schedule new futures after shutdown");
+  }
+
+  std::shared_ptr<detail::ProcessRegistry> registry_ = std::make_shared<detail::ProcessRegistry>();
+  std::mutex m_;
+  bool shut_ = false;
+  multiprocessing::Pool pool_;
+};
+
+}  // namespace concur::futures
