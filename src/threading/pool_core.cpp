@@ -21,8 +21,13 @@ namespace concur::detail {
 namespace {
 
 thread_local const PoolCore* t_pool = nullptr;
+// Tasks this worker took from the queue in one go and has not run yet (oldest first).
+thread_local PoolTask* t_batch = nullptr;
 
 constexpr int kIdleSpins = 100;
+// A worker takes up to this many tasks per lock round trip, and only while the queue holds at
+// least 2 x workers x that many: the others still find plenty, and the lock is taken far less.
+constexpr std::size_t kMaxBatch = 16;
 
 // Linux keeps 15 bytes of a thread's name.
 void set_thread_name(pthread_t t, const std::string& name) {
@@ -46,8 +51,9 @@ struct PoolCore::Impl {
   CondVar cv;
   PoolTask* head = nullptr;
   PoolTask* tail = nullptr;
-  std::atomic<std::size_t> queued{0};  // mirror of the list length, for unlocked spinning
-  std::atomic<bool> stopping{false};   // mirror of shutdown, for unlocked spinning
+  std::atomic<std::size_t> queued{0};       // mirror of the list length, for unlocked spinning
+  std::atomic<bool> stopping{false};        // mirror of shutdown, for unlocked spinning
+  std::atomic<bool> cancel_batches{false};  // shutdown(cancel_futures): drop taken tasks too
   std::size_t sleepers = 0, signalled = 0;
   bool shutdown = false;
   std::string broken;  // why, once an initializer failed
@@ -67,6 +73,33 @@ struct PoolCore::Impl {
     if (!broken.empty()) throw futures::BrokenThreadPool(broken);
     if (shutdown)
       throw std::logic_error("concur::futures: cannot schedule new futures after shutdown");
+  }
+  // Takes the head task, plus more (into t_batch) when the queue is long.
+  PoolTask* take_locked() noexcept {
+    const std::size_t n = queued.load(std::memory_order_relaxed);
+    std::size_t k = n / (2 * threads.size());
+    if (k > kMaxBatch) k = kMaxBatch;
+    if (k <= 1) return pop_locked();
+    PoolTask* first = head;
+    PoolTask* last = first;
+    for (std::size_t i = 1; i < k; ++i) last = last->next;
+    head = last->next;
+    if (!head) tail = nullptr;
+    last->next = nullptr;
+    queued.store(n - k, std::memory_order_relaxed);
+    t_batch = first->next;
+    return first;
+  }
+  // Runs `t`, then this worker's batch (cancelling it instead after shutdown(cancel_futures)).
+  void run_with_batch(PoolTask* t) noexcept {
+    t->run();
+    while (PoolTask* b = t_batch) {
+      t_batch = b->next;
+      if (cancel_batches.load(std::memory_order_relaxed))
+        b->cancel();
+      else
+        b->run();
+    }
   }
   PoolTask* take_all_locked() noexcept {
     PoolTask* all = head;
@@ -140,6 +173,12 @@ void PoolCore::check_open() const {
 
 bool PoolCore::run_one() {
   PoolTask* t = nullptr;
+  if (t_pool == this && t_batch) {  // a worker helping: its own batch first (it may hold the
+    t = t_batch;                    // very task it waits for)
+    t_batch = t->next;
+    t->run();
+    return true;
+  }
   {
     std::lock_guard lk(impl_->m);
     if (!impl_->head) return false;
@@ -181,9 +220,9 @@ void PoolCore::Impl::worker_loop(const PoolCore* self) noexcept {
   std::unique_lock lk(m);
   for (;;) {
     if (head) {
-      PoolTask* t = pop_locked();
+      PoolTask* t = take_locked();
       lk.unlock();
-      t->run();
+      run_with_batch(t);
       lk.lock();
       continue;
     }
@@ -210,7 +249,10 @@ void PoolCore::shutdown(bool wait, bool cancel_futures) {
     std::lock_guard lk(d.m);
     d.shutdown = true;
     d.stopping.store(true, std::memory_order_relaxed);
-    if (cancel_futures) cancelled = d.take_all_locked();
+    if (cancel_futures) {
+      cancelled = d.take_all_locked();
+      d.cancel_batches.store(true, std::memory_order_relaxed);
+    }
     d.cv.notify_all();
   }
   while (cancelled) {

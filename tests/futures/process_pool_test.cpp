@@ -43,7 +43,8 @@ class ProcessPool : public concur::test::NoLeakTest {};
 TEST_F(ProcessPool, SubmitReturnsResultsOfFunctionsAndLambdas) {
   ProcessPoolExecutor pool(2);
   auto f = pool.submit(&square, 7);
-  auto g = pool.submit(+[](std::string s) { return s + s; }, std::string("ab"));
+  auto g = pool.submit(
+      +[](std::string s) { return s + s; }, std::string("ab"));
   auto v = pool.submit(+[] {});
   EXPECT_EQ(f.result(30s), 49);
   EXPECT_EQ(g.result(30s), "abab");
@@ -53,8 +54,8 @@ TEST_F(ProcessPool, SubmitReturnsResultsOfFunctionsAndLambdas) {
 
 TEST_F(ProcessPool, TaskExceptionArrivesWithItsOwnType) {
   ProcessPoolExecutor pool(1);
-  auto f = pool.submit(+[](int x) -> int { throw std::out_of_range("index " + std::to_string(x)); },
-                       3);
+  auto f = pool.submit(
+      +[](int x) -> int { throw std::out_of_range("index " + std::to_string(x)); }, 3);
   try {
     f.result(30s);
     FAIL();
@@ -89,12 +90,14 @@ TEST_F(ProcessPool, MapIsOrderedWithAnyChunksize) {
   std::vector<int> in(1000);
   std::iota(in.begin(), in.end(), 0);
   for (std::size_t chunk : {0u, 1u, 7u, 1000u}) {
-    auto out = pool.map(+[](int x) { return 2 * x; }, in, chunk);
+    auto out = pool.map(
+        +[](int x) { return 2 * x; }, in, chunk);
     ASSERT_EQ(out.size(), in.size());
     for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], 2 * static_cast<int>(i));
   }
-  EXPECT_THROW(pool.map(+[](int x) -> int { throw std::invalid_argument(std::to_string(x)); },
-                        std::vector<int>{1, 2}),
+  EXPECT_THROW(pool.map(
+                   +[](int x) -> int { throw std::invalid_argument(std::to_string(x)); },
+                   std::vector<int>{1, 2}),
                std::invalid_argument);
 }
 

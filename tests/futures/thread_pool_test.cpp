@@ -304,3 +304,19 @@ TEST(ThreadPoolExecutor, IdlePoolBurnsNoCpu) {
   const double used = process_cpu_seconds() - cpu0;
   EXPECT_LT(used, 0.03) << "4 idle workers used " << used << " s of CPU in 0.3 s";
 }
+
+// With a long queue a worker takes several tasks at once; a task waiting on one of those (still
+// held by its own worker, not in the queue) must still get it run.
+TEST(ThreadPoolExecutor, ChainOfWaitsOnTheOnlyWorkerWithALongQueue) {
+  ThreadPoolExecutor pool(1);
+  concur::threading::Event gate;
+  constexpr int n = 200;
+  std::vector<Future<int>> fs;
+  auto blocker = pool.submit([&] { gate.wait(); });
+  for (int k = 0; k < n; ++k)
+    fs.push_back(pool.submit([&fs, k] { return k + 1 < n ? fs[k + 1].result() + 1 : 0; }));
+  gate.set();  // fs is complete: the tasks may read it now
+  ASSERT_EQ(fs[0].wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(fs[0].result(), n - 1);
+  blocker.result();
+}

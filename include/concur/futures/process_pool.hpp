@@ -4,7 +4,8 @@
 //   concur::futures::ProcessPoolExecutor pool(2);
 //   auto f = pool.submit(+[](int x) { return x * x; }, 7);            // Future<int>
 //   f.result();                                                       // 49
-//   auto doubled = pool.map(+[](int x) { return 2 * x; }, items, 1000);   // ordered, chunks of 1000
+//   auto doubled = pool.map(+[](int x) { return 2 * x; }, items, 1000);   // ordered, chunks of
+//   1000
 //
 // F is a function pointer or a capture-less lambda (code both processes share); arguments and
 // results travel serialized as for multiprocessing::Pool (handles such as SharedArray travel as
@@ -151,9 +152,9 @@ class ProcessPoolExecutor {
  public:
   /// Starts max_workers worker processes (0: multiprocessing::cpu_count()).
   explicit ProcessPoolExecutor(unsigned max_workers = 0, ProcessPoolOptions options = {})
-      : pool_(max_workers, multiprocessing::PoolOptions{options.mp_context,
-                                                        options.max_tasks_per_child,
-                                                        std::move(options.initializer)}) {}
+      : pool_(max_workers,
+              multiprocessing::PoolOptions{options.mp_context, options.max_tasks_per_child,
+                                           std::move(options.initializer)}) {}
   ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
   ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
   /// shutdown(true).
@@ -211,7 +212,8 @@ class ProcessPoolExecutor {
  private:
   void check_open() {
     std::lock_guard lk(m_);
-    if (shut_) throw std::logic_error("concur::futures: cannot schedule new futures after shutdown");
+    if (shut_)
+      throw std::logic_error("concur::futures: cannot schedule new futures after shutdown");
   }
 
   std::shared_ptr<detail::ProcessRegistry> registry_ = std::make_shared<detail::ProcessRegistry>();
