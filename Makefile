@@ -5,7 +5,7 @@ CTEST_ARGS ?=
 
 FUZZ_SECONDS ?= 30
 
-.PHONY: demo test asan tsan clang fuzz bench format format-check install-deps clean
+.PHONY: demo test asan tsan clang fuzz bench docs package format format-check install-deps clean
 
 demo:
 	@scripts/install-deps build
@@ -38,6 +38,19 @@ bench:
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
 	build/release/bench/concur_bench --out build/bench/results.json --markdown docs/benchmarks.md
+
+docs:
+	@scripts/install-deps docs
+	cmake --preset dev
+	cmake --build --preset dev --target docs
+	@echo "== API reference: build/dev/docs/html/index.html"
+
+package:
+	@scripts/install-deps package
+	cmake --preset package
+	cmake --build --preset package -j $(JOBS)
+	cd build/package && cpack -G DEB
+	@echo "== install with: apt-get install ./$$(ls build/package/concur_*.deb)"
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
