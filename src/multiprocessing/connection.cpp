@@ -33,7 +33,7 @@ void Connection::send_bytes_(const std::string& body, detail::FdList& fds) {
   if (fd < 0) throw ProcessError("concur::multiprocessing: send() on a closed Connection");
   detail::Message m;
   m.kind = detail::Kind::bytes;
-  m.body = body;
+  m.body = detail::Payload::from_string(body);
   m.fds = std::move(fds);
   if (!detail::send_message(fd, m))
     throw std::system_error(EPIPE, std::generic_category(),
@@ -45,7 +45,7 @@ void Connection::recv_bytes_(std::string& body, detail::FdList& fds) {
   if (fd < 0) throw ProcessError("concur::multiprocessing: recv() on a closed Connection");
   detail::Message m;
   if (!detail::recv_message(fd, m)) throw EOFError("concur::multiprocessing: Connection closed");
-  body = std::move(m.body);
+  body = std::string(m.body.view());
   fds = std::move(m.fds);
 }
 

@@ -19,8 +19,8 @@
 #include <utility>
 
 #include "concur/duration.hpp"
+#include "concur/multiprocessing/detail/wire.hpp"
 #include "concur/multiprocessing/errors.hpp"
-#include "concur/multiprocessing/wire.hpp"
 
 namespace concur::multiprocessing {
 

@@ -24,7 +24,7 @@
 #include <span>
 #include <type_traits>
 
-#include "concur/multiprocessing/wire.hpp"
+#include "concur/multiprocessing/detail/wire.hpp"
 
 namespace concur::multiprocessing {
 
