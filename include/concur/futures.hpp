@@ -21,5 +21,6 @@
 #include "concur/futures/errors.hpp"
 #include "concur/futures/executor.hpp"
 #include "concur/futures/future.hpp"
+#include "concur/futures/process_pool.hpp"
 #include "concur/futures/thread_pool.hpp"
 #include "concur/futures/wait.hpp"

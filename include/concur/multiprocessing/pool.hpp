@@ -117,6 +117,8 @@ class Pool {
   /// Extra: the number of workers, and the pids of the current workers.
   unsigned processes() const { return core_->processes(); }
   std::vector<pid_t> pids() const { return core_->pids(); }
+  /// Internal (futures::ProcessPoolExecutor submits single calls through it): the engine.
+  detail::ProcessPoolCore& core() noexcept { return *core_; }
 
  private:
   template <bool Star, class F, class Range>
