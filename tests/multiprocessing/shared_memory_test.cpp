@@ -48,14 +48,6 @@ int error_of(const std::function<void()>& f) {
   return 0;
 }
 
-std::optional<sp::CompletedProcess> python(const std::string& code) {
-  try {
-    return sp::run({"python3", "-c", code}, {.capture_output = true});
-  } catch (const sp::SpawnError&) {
-    return std::nullopt;
-  }
-}
-
 }  // namespace
 
 TEST_F(SharedMemoryTest, CreatedNameAppearsInDevShmAndAttachSeesTheSameBytes) {
@@ -167,37 +159,4 @@ TEST_F(SharedMemoryTest, AnUnrelatedProgramAttachesByName) {
   const auto gone = sp::run({std::string(CONCUR_HELPER_DIR) + "/shm_attach", name, "0", "0"},
                             {.capture_output = true});
   EXPECT_EQ(gone.returncode, 2);  // ENOENT there too
-}
-
-TEST_F(SharedMemoryTest, PythonAttachesOurBlockAndWeAttachPythons) {
-  const auto name = fresh_name();
-  mp::SharedMemory made(name, true, 1000);
-  std::memcpy(made.buf().data(), "from c++", 8);
-  // Python 3.11 registers attached blocks with its resource tracker, which would unlink ours
-  // at exit (bpo-39959): unregister, as real programs do.
-  const auto r = python(
-      "from multiprocessing import shared_memory, resource_tracker\n"
-      "s = shared_memory.SharedMemory('" +
-      name +
-      "')\n"
-      "resource_tracker.unregister(s._name, 'shared_memory')\n"
-      "print(bytes(s.buf[:8]).decode(), s.size >= 1000)\n"
-      "s.buf[:6] = b'python'\n"
-      "s.close()\n"
-      "t = shared_memory.SharedMemory('" +
-      name +
-      "_py', create=True, size=64)\n"
-      "resource_tracker.unregister(t._name, 'shared_memory')\n"
-      "t.buf[:3] = b'abc'\n"
-      "print(t.name)\n"
-      "t.close()\n");
-  if (!r) GTEST_SKIP() << "python3 not found";
-  ASSERT_EQ(r->returncode, 0) << r->err;
-  EXPECT_EQ(r->out, "from c++ True\n" + name + "_py\n");
-  EXPECT_EQ(std::memcmp(made.buf().data(), "python++", 8), 0);
-  made.unlink();
-  mp::SharedMemory theirs(name + "_py", false);
-  EXPECT_EQ(theirs.name(), name + "_py");
-  EXPECT_EQ(std::memcmp(theirs.buf().data(), "abc", 3), 0);
-  theirs.unlink();
 }
