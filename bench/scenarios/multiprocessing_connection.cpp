@@ -2,11 +2,11 @@
 // echo server in another process; 10^4 × 8 bytes and 100 × 1 MiB, on AF_UNIX and on TCP
 // loopback, beside Python's multiprocessing.connection doing the same. Reference:
 // concur_unix_8b (compare each concur_X row with its python_connection_X twin).
+#include <unistd.h>
 #include <concur/multiprocessing.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "harness/harness.hpp"
 
@@ -29,11 +29,10 @@ void echo_server(std::string address, mp::Connection ready) {
 }
 
 double concur_echo(bool tcp, std::size_t size, int count) {
-  const std::string address =
-      tcp ? "127.0.0.1:0"
-          : (std::filesystem::temp_directory_path() /
-             ("concur-bench-" + std::to_string(::getpid()) + ".sock"))
-                .string();
+  const std::string address = tcp ? "127.0.0.1:0"
+                                  : (std::filesystem::temp_directory_path() /
+                                     ("concur-bench-" + std::to_string(::getpid()) + ".sock"))
+                                        .string();
   auto [ours, theirs] = mp::Pipe();
   mp::Process server(&echo_server, address, theirs);
   server.start();

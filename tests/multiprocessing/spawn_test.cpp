@@ -81,9 +81,13 @@ TEST_F(SpawnTest, WorkersDoNotInheritTheParentsMemory) {
 TEST_F(SpawnTest, FunctionsAreFoundWhereverAslrPutTheProgram) {
   mp::Pool pool(1, spawn_pool);
   const auto theirs = pool.apply(address_of_twice, 0);
-  if (aslr_on()) EXPECT_NE(theirs, reinterpret_cast<std::uintptr_t>(&twice));
+  if (aslr_on()) {
+    EXPECT_NE(theirs, reinterpret_cast<std::uintptr_t>(&twice));
+  }
   EXPECT_EQ(pool.apply(twice, 21), 42);  // our &twice, called at their address
-  EXPECT_EQ(pool.apply(+[](int x) { return x + 1; }, 1), 2);  // a capture-less lambda
+  EXPECT_EQ(pool.apply(
+                +[](int x) { return x + 1; }, 1),
+            2);  // a capture-less lambda
 }
 
 TEST_F(SpawnTest, FunctionInASharedLibraryTravelsAsLibraryAndOffset) {
@@ -99,16 +103,20 @@ TEST_F(SpawnTest, FunctionInASharedLibraryTravelsAsLibraryAndOffset) {
 
 TEST_F(SpawnTest, ATaskExceptionAndACrashKeepTheirMeaning) {
   mp::Pool pool(1, spawn_pool);
-  EXPECT_THROW(pool.apply(+[](int) -> int { throw std::out_of_range("oops"); }, 0),
+  EXPECT_THROW(pool.apply(
+                   +[](int) -> int { throw std::out_of_range("oops"); }, 0),
                std::exception);
-  EXPECT_THROW(pool.apply(+[](int) -> int { ::_exit(3); }, 0), mp::WorkerCrashed);
+  EXPECT_THROW(pool.apply(
+                   +[](int) -> int { ::_exit(3); }, 0),
+               mp::WorkerCrashed);
   EXPECT_EQ(pool.apply(twice, 5), 10);  // replaced by a new spawned worker
 }
 
 TEST_F(SpawnTest, ProcessRunsInASpawnedChild) {
   auto [ours, theirs] = mp::Pipe();
-  mp::Process p(mp::ProcessOptions{.start_method = mp::StartMethod::spawn},
-                +[](mp::Connection c, int x) { c.send(twice(x) + global_value); }, theirs, 20);
+  mp::Process p(
+      mp::ProcessOptions{.start_method = mp::StartMethod::spawn},
+      +[](mp::Connection c, int x) { c.send(twice(x) + global_value); }, theirs, 20);
   global_value = 1000;  // not seen by the spawned child
   p.start();
   EXPECT_EQ(ours.recv<int>(), 40);
@@ -125,7 +133,7 @@ TEST_F(SpawnTest, SafeWhileFourThreadsAreBusy) {
     busy.emplace_back([&stop, &held, i] {
       while (!stop.load()) {
         if (i == 0) {
-          std::lock_guard lock(held);  // a lock held at the moment of the spawn, often
+          std::lock_guard lock(held);       // a lock held at the moment of the spawn, often
           std::vector<int> churn(1000, i);  // and malloc's
         }
       }
@@ -147,8 +155,7 @@ TEST_F(SpawnTest, AProgramThatNeverCallsFreezeSupportIsRefusedAtOnce) {
 TEST_F(SpawnTest, AChildThatRunsMainInsteadOfFreezeSupportFailsThePoolNotAForkBomb) {
   const auto r = sp::run({CONCUR_SPAWN_FORGOT, "late"}, {.capture_output = true, .timeout = 30s});
   EXPECT_EQ(r.returncode, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("did not call concur::multiprocessing::freeze_support"),
-            std::string::npos)
+  EXPECT_NE(r.out.find("did not call concur::multiprocessing::freeze_support"), std::string::npos)
       << r.out;
   EXPECT_NE(r.err.find("without calling"), std::string::npos) << r.err;  // the child's word
 }
@@ -161,8 +168,8 @@ TEST_F(SpawnTest, AChildStuckBeforeFreezeSupportTimesOutAndIsKilled) {
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   env["CONCUR_SPAWN_TIMEOUT"] = "0.3";
-  const auto r = sp::run({CONCUR_SPAWN_FORGOT, "block"},
-                         {.capture_output = true, .timeout = 30s, .env = env});
+  const auto r =
+      sp::run({CONCUR_SPAWN_FORGOT, "block"}, {.capture_output = true, .timeout = 30s, .env = env});
   EXPECT_EQ(r.returncode, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("did not answer"), std::string::npos) << r.out;
 }

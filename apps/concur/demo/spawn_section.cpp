@@ -42,9 +42,8 @@ void spawn_worker(Context& ctx) {
     cpp_result = "ran: " + std::to_string(pool.apply(worker, n));
   });
   const auto twin = ctx.twin("spawn_worker", {std::to_string(n)});
-  ctx.report.result(fmt::format("C++    (spawn, {}): {}\nPython (spawn{}): {}",
-                                format_seconds(cpp), cpp_result,
-                                twin ? ", " + format_seconds(twin->seconds) : "",
+  ctx.report.result(fmt::format("C++    (spawn, {}): {}\nPython (spawn{}): {}", format_seconds(cpp),
+                                cpp_result, twin ? ", " + format_seconds(twin->seconds) : "",
                                 twin ? twin->result : "not run"));
   const bool python_failed = twin && twin->result.rfind("failed", 0) == 0;
   ctx.report.lesson(
