@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
                        "show the version and exit");
   auto run = cc::add_run_command(app);
   auto demo = cc::add_demo_command(app);
+  for (CLI::App* sub : {&run->app(), &demo->app()})  // help2man asks `concur run --version`
+    sub->set_version_flag("--version", "concur " + std::string(concur::version()),
+                          "show the version and exit");
   const std::string_view first = argc > 1 ? argv[1] : "";
   if (argc < 2) {  // no command: usage, as a mistake
     std::fputs(app.help().c_str(), stderr);
