@@ -172,6 +172,13 @@ std::vector<JobSpec> parse_ctest_json(const std::string& build_dir, const std::s
         if (w.is_string()) argv.push_back(w.get<std::string>());
     std::optional<std::string> cwd = abs_dir;
     std::vector<std::pair<std::string, std::string>> env;
+    const std::map<std::string, std::vector<std::string>*> lists = {
+        {"LABELS", &j.labels},
+        {"RESOURCE_LOCK", &j.locks},
+        {"DEPENDS", &j.depends},
+        {"FIXTURES_SETUP", &j.fixtures_setup},
+        {"FIXTURES_REQUIRED", &j.fixtures_required},
+        {"FIXTURES_CLEANUP", &j.fixtures_cleanup}};
     if (t.contains("properties") && t["properties"].is_array()) {
       for (const auto& p : t["properties"]) {
         if (!p.is_object() || !p.contains("name") || !p.contains("value")) continue;
@@ -187,9 +194,9 @@ std::vector<JobSpec> parse_ctest_json(const std::string& build_dir, const std::s
             if (eq != std::string::npos && eq > 0)
               env.emplace_back(s.substr(0, eq), s.substr(eq + 1));
           }
-        } else if (name == "LABELS" && v.is_array()) {
+        } else if (v.is_array() && lists.count(name) > 0) {
           for (const auto& l : v)
-            if (l.is_string()) j.labels.push_back(l.get<std::string>());
+            if (l.is_string()) lists.at(name)->push_back(l.get<std::string>());
         } else if (name == "TIMEOUT" && v.is_number() && v.get<double>() > 0) {
           j.timeout = Seconds(v.get<double>());
         } else if (name == "RUN_SERIAL" && v.is_boolean()) {
@@ -243,7 +250,10 @@ std::vector<JobSpec> discover(const Options& opts) {
     jobs = discover_ctest(*opts.ctest);
   else if (opts.pytest)
     jobs = discover_pytest(*opts.pytest, opts.pytest_per_test);
-  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].seq = i + 1;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].seq = i + 1;
+    jobs[i].values = {jobs[i].name};  // {} in --cwd, --env and --tag: the test's name
+  }
   return jobs;
 }
 

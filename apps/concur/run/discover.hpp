@@ -1,11 +1,13 @@
 // concur run: jobs from test suites — one per GoogleTest case (--gtest BIN...), per test
 // ctest knows (--ctest BUILD_DIR, with each test's command, working directory,
-// environment, labels, TIMEOUT, RUN_SERIAL and DISABLED), per pytest file or test id
+// environment, labels, TIMEOUT, RUN_SERIAL, DISABLED, RESOURCE_LOCK, DEPENDS and
+// FIXTURES_SETUP/REQUIRED/CLEANUP as start order), per pytest file or test id
 // (--pytest [DIR], --pytest-per-test).
 //
 //   std::vector<JobSpec> jobs = discover(opts);   // throws DiscoveryError
 //
-// Each job's name is the test's (Suite.Case, the ctest name, the pytest file or id).
+// Each job's name is the test's (Suite.Case, the ctest name, the pytest file or id), and
+// its one value too ({} in --cwd, --env, --tag).
 // The suite is listed by running it (BIN --gtest_list_tests, ctest --show-only=json-v1,
 // pytest --collect-only -q), at most 120 s each; a suite that cannot be
 // listed is a DiscoveryError naming it. Not thread-safe (spawns processes).

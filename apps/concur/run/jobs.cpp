@@ -102,7 +102,13 @@ std::string CommandPlan::name_of(const JobSpec& job) const {
 }
 
 Command CommandPlan::expand(const JobSpec& job, int slot) const {
-  if (job.fixed) return *job.fixed;
+  if (job.fixed) {  // a discovered test: --cwd (unless it has its own) and --env still apply
+    Command c = *job.fixed;
+    if (cwd_ && !c.cwd) c.cwd = cwd_->expand(job.values, job.seq, slot, false);
+    for (const auto& [k, t] : env_)
+      c.env.emplace_back(k, t.expand(job.values, job.seq, slot, false));
+    return c;
+  }
   Command c;
   c.shell = shell_;
   if (from_values_) {

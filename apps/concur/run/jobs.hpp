@@ -32,13 +32,16 @@ struct JobSpec {
   std::size_t seq = 0;                   // 1-based, input order
   std::vector<std::string> values = {};  // one per ::: group
   // A discovered test (--gtest, --ctest, --pytest): its own command and properties.
-  std::string name = {};                 // the test's name ("" = the expanded command)
-  std::optional<Command> fixed = {};     // the command, instead of the plan's expansion
-  std::optional<Seconds> timeout = {};   // ctest TIMEOUT: instead of --timeout
-  bool serial = false;                   // ctest RUN_SERIAL: runs with no other job
-  bool disabled = false;                 // gtest DISABLED_, ctest DISABLED: reported skipped
-  std::vector<std::string> labels = {};  // ctest LABELS
-  std::size_t repeat = 0;                // --repeat: which run of the job (0-based)
+  std::string name = {};                  // the test's name ("" = the expanded command)
+  std::optional<Command> fixed = {};      // the command, instead of the plan's expansion
+  std::optional<Seconds> timeout = {};    // ctest TIMEOUT: instead of --timeout
+  bool serial = false;                    // ctest RUN_SERIAL: runs with no other job
+  bool disabled = false;                  // gtest DISABLED_, ctest DISABLED: reported skipped
+  std::vector<std::string> labels = {};   // ctest LABELS
+  std::vector<std::string> locks = {};    // ctest RESOURCE_LOCK: never two holders at once
+  std::vector<std::string> depends = {};  // ctest DEPENDS: start after these (by name)
+  std::vector<std::string> fixtures_setup = {}, fixtures_required = {}, fixtures_cleanup = {};
+  std::size_t repeat = 0;  // --repeat: which run of the job (0-based)
 };
 
 struct Inputs {

@@ -64,15 +64,17 @@ void for_each_pid(const char* dir, F&& f) {
   ::closedir(d);
 }
 
-bool environ_has(pid_t pid, const std::string& marker) {
+// 1: has it, 0: has it not, -1: cannot tell (empty while the process execs, or unreadable).
+int environ_has(pid_t pid, const std::string& marker) {
   const std::string env = read_proc("/proc/" + std::to_string(pid) + "/environ", 1 << 20);
+  if (env.empty()) return -1;
   std::size_t start = 0;
   while (start < env.size()) {
     const auto end = std::min(env.find('\0', start), env.size());
-    if (env.compare(start, end - start, marker) == 0) return true;
+    if (env.compare(start, end - start, marker) == 0) return 1;
     start = end + 1;
   }
-  return false;
+  return 0;
 }
 
 }  // namespace
@@ -92,8 +94,9 @@ std::vector<pid_t> our_children() {
   return kids;
 }
 
-std::vector<pid_t> leftovers_of(pid_t pgid, const std::string& marker,
-                                const std::set<pid_t>& mains) {
+std::vector<pid_t> leftovers_of(pid_t pgid, const std::string& marker, const std::set<pid_t>& mains,
+                                bool* uncertain) {
+  if (uncertain != nullptr) *uncertain = false;
   std::vector<pid_t> found;
   Stat st;
   if (pgid > 0 && ::kill(-pgid, 0) == 0) {  // someone (maybe a zombie) is in the group
@@ -103,7 +106,10 @@ std::vector<pid_t> leftovers_of(pid_t pgid, const std::string& marker,
   }
   for (const pid_t kid : our_children()) {
     if (mains.count(kid) > 0 || std::find(found.begin(), found.end(), kid) != found.end()) continue;
-    if (read_stat(kid, st) && st.state != 'Z' && environ_has(kid, marker)) found.push_back(kid);
+    if (!read_stat(kid, st) || st.state == 'Z') continue;
+    const int has = environ_has(kid, marker);
+    if (has == 1) found.push_back(kid);
+    if (has < 0 && uncertain != nullptr) *uncertain = true;
   }
   return found;
 }

@@ -19,8 +19,10 @@ namespace concur::cli::run {
 
 /// Live (non-zombie) processes that are the job's leftovers: members of process group
 /// `pgid`, and our children outside `mains` whose environment contains `marker` (NAME=VALUE).
-std::vector<pid_t> leftovers_of(pid_t pgid, const std::string& marker,
-                                const std::set<pid_t>& mains);
+/// `*uncertain` (if given) is set when a child's environment could not be read (it is in
+/// the middle of an exec): ask again later.
+std::vector<pid_t> leftovers_of(pid_t pgid, const std::string& marker, const std::set<pid_t>& mains,
+                                bool* uncertain = nullptr);
 
 /// "PID NAME ARGS..." of a process (for reports), or "PID" once it is gone.
 std::string describe_process(pid_t pid);

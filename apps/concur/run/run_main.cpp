@@ -68,7 +68,7 @@ Plan plan_jobs(const Options& opts, std::vector<JobSpec> all, const CommandPlan&
     p.history_path = opts.history;
   else if (opts.discovers() && !opts.no_history)
     p.history_path = ".concur/history.json";
-  if (p.history_path && !opts.list && !opts.dry_run) {
+  if (p.history_path && !opts.list) {  // --dry-run shows the order a run would take
     p.history = History::load(*p.history_path, [](const std::string& w) { say("warning: " + w); });
     p.order = longest_first(p.names, p.history);
   } else {
@@ -104,6 +104,7 @@ int dry_run(const Plan& p, const CommandPlan& commands, int slots) {
   return 0;
 }
 
+// Records this run's durations (written even for an interrupted run: what finished is known).
 void save_history(Plan& p, const std::vector<JobResult>& results) {
   if (!p.history_path || !p.history.writable()) return;
   for (const auto& r : results)

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <deque>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -66,6 +67,8 @@ class Loop {
   void setup_slots();
   void start_jobs();
   bool may_start(std::size_t index) const;
+  std::optional<std::size_t> next_startable() const;
+  void resolve_dependencies();
   void launch(std::size_t index, int attempts);
   void wait_for_events(SignalFd& sigs);
   void read_stream(Active& a, int stream);
@@ -98,7 +101,10 @@ class Loop {
   std::vector<std::size_t> slot_target_;  // slot -> launcher target
   std::string run_id_;
   std::size_t launches_ = 0;
-  std::size_t next_ = 0, done_ = 0, to_run_ = 0, failures_ = 0, passed_ = 0, flaky_ = 0;
+  std::vector<std::size_t> pending_;             // not started yet, in start order
+  std::vector<std::vector<std::size_t>> after_;  // per job: the jobs it waits for
+  std::set<std::string> locks_held_;             // RESOURCE_LOCKs of running jobs
+  std::size_t done_ = 0, to_run_ = 0, failures_ = 0, passed_ = 0, flaky_ = 0;
   bool stop_starting_ = false, halted_ = false, serial_running_ = false;
   int interrupted_by_ = 0, signals_seen_ = 0;
   Clock::time_point run_start_;
@@ -122,28 +128,61 @@ void Loop::setup_slots() {
 }
 
 bool Loop::may_start(std::size_t index) const {
-  if (serial_running_) return false;
-  return !jobs_[index].serial || running_.empty();
+  const JobSpec& job = jobs_[index];
+  if (serial_running_ || (job.serial && !running_.empty())) return false;
+  for (const auto& lock : job.locks)
+    if (locks_held_.count(lock) > 0) return false;
+  for (const std::size_t before : after_[index])
+    if (!results_[before]) return false;
+  return true;
+}
+
+// The first pending job (in start order) that may start now; with nothing running and
+// nothing startable (a dependency cycle), the first pending job anyway.
+std::optional<std::size_t> Loop::next_startable() const {
+  for (std::size_t k = 0; k < pending_.size(); ++k)
+    if (may_start(pending_[k])) return k;
+  if (running_.empty() && !pending_.empty()) return 0;
+  return std::nullopt;
 }
 
 void Loop::start_jobs() {
   while (!stop_starting_ && !free_slots_.empty()) {
     if (!retry_.empty()) {
       const auto [index, attempts] = retry_.front();
-      if (!may_start(index)) return;
+      if (!may_start(index) && !running_.empty()) return;
       retry_.pop_front();
       launch(index, attempts);
       continue;
     }
-    if (next_ >= order_.size()) return;
-    const std::size_t index = order_[next_];
-    if (jobs_[index].disabled) {  // reported skipped, never started
-      ++next_;
-      continue;
-    }
-    if (!may_start(index)) return;
-    ++next_;
+    const auto k = next_startable();
+    if (!k) return;
+    const std::size_t index = pending_[*k];
+    pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(*k));
     launch(index, 0);
+  }
+}
+
+// Which jobs each job waits for: its DEPENDS and the setup tests of the fixtures it
+// requires (only those in this run); a fixture's cleanup tests wait for every user.
+void Loop::resolve_dependencies() {
+  after_.assign(jobs_.size(), {});
+  std::map<std::string, std::vector<std::size_t>> by_name, setups, users;
+  for (const std::size_t i : pending_) {
+    by_name[jobs_[i].name].push_back(i);
+    for (const auto& f : jobs_[i].fixtures_setup) setups[f].push_back(i);
+    for (const auto& f : jobs_[i].fixtures_required) users[f].push_back(i);
+  }
+  for (const std::size_t i : pending_) {
+    auto& after = after_[i];
+    for (const auto& name : jobs_[i].depends)
+      for (const std::size_t d : by_name[name]) after.push_back(d);
+    for (const auto& f : jobs_[i].fixtures_required)
+      for (const std::size_t d : setups[f]) after.push_back(d);
+    for (const auto& f : jobs_[i].fixtures_cleanup)
+      for (const std::size_t d : users[f])
+        if (d != i) after.push_back(d);
+    std::erase(after, i);
   }
 }
 
@@ -184,6 +223,7 @@ void Loop::launch(std::size_t index, int attempts) {
   ls.name = r.name;
   ls.timeout = spec.timeout ? spec.timeout : config_.timeout;
   serial_running_ = spec.serial;
+  for (const auto& lock : spec.locks) locks_held_.insert(lock);
   try {
     a->proc = launcher_.start(ls);
   } catch (const LaunchError& e) {
@@ -275,8 +315,9 @@ void Loop::end_lingering(Active& a, Clock::time_point now, bool deadline) {
   std::set<pid_t> mains;
   for (const auto& b : running_)
     if (b->main_alive()) mains.insert(b->proc->pid());
-  const auto left = leftovers_of(*a.proc->local_process_group(), a.marker, mains);
-  if (left.empty()) {
+  bool uncertain = false;
+  const auto left = leftovers_of(*a.proc->local_process_group(), a.marker, mains, &uncertain);
+  if (left.empty() && (!uncertain || deadline)) {
     a.phase = Phase::draining;
     a.due = now + ticks(config_.eof_grace);
     return;
@@ -368,6 +409,7 @@ void Loop::finish(std::unique_ptr<Active> a) {
   JobResult& r = a->result;
   free_slots_.insert(r.slot);
   if (jobs_[a->index].serial) serial_running_ = false;
+  for (const auto& lock : jobs_[a->index].locks) locks_held_.erase(lock);
   if (r.runtime == 0) r.runtime = Seconds(Clock::now() - a->start).count();
   r.signal = a->returncode < 0 ? -a->returncode : 0;
   r.exit_status = a->returncode < 0 ? 128 + r.signal : a->returncode;
@@ -460,8 +502,7 @@ Snapshot Loop::snapshot(Clock::time_point now) const {
     work += left;
     longest = std::max(longest, left);
   }
-  for (std::size_t k = next_; k < order_.size(); ++k)
-    if (!jobs_[order_[k]].disabled) work += expect(order_[k]);
+  for (const std::size_t index : pending_) work += expect(index);
   for (const auto& [index, attempts] : retry_) work += expect(index);
   const double slots = static_cast<double>(std::max<std::size_t>(1, slot_target_.size() - 1));
   s.eta_s = std::max(longest, work / slots);
@@ -501,13 +542,16 @@ RunReport Loop::run() {
   run_id_ = std::to_string(::getpid());
   results_.resize(jobs_.size());
   failed_attempts_.resize(jobs_.size());
-  for (const std::size_t i : order_) to_run_ += jobs_[i].disabled ? 0 : 1;
+  for (const std::size_t i : order_)
+    if (!jobs_[i].disabled) pending_.push_back(i);
+  to_run_ = pending_.size();
+  resolve_dependencies();
   setup_slots();
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   SignalFd sigs;
   for (;;) {
     start_jobs();
-    if (running_.empty() && (stop_starting_ || (next_ >= order_.size() && retry_.empty()))) break;
+    if (running_.empty() && (stop_starting_ || (pending_.empty() && retry_.empty()))) break;
     wait_for_events(sigs);
     reap_children();
     const auto now = Clock::now();

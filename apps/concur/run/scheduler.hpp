@@ -1,6 +1,7 @@
 // concur run: the event loop. One thread, one poll() over every running job's
 // stdout/stderr pipe and a signalfd; no thread and no temporary file per job. It starts
-// jobs in the given order up to the slot limit (a RUN_SERIAL job alone), enforces
+// jobs in the given order up to the slot limit (a RUN_SERIAL job alone, no two holders of
+// a RESOURCE_LOCK at once, a job after those it depends on), enforces
 // timeouts (terminate the job's tree, kill it after kill_after), reaps jobs and — as a
 // child subreaper — the orphans they leave; once a job's own process exited, processes
 // it left behind get leak_timeout to go before they are killed and the job is leaky;
