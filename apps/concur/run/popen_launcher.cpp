@@ -8,8 +8,6 @@
 
 #include "launcher.hpp"
 
-extern char** environ;  // NOLINT
-
 namespace concur::cli::run {
 namespace {
 
@@ -42,14 +40,18 @@ class PopenJob : public RunningJob {
     err_fd_ = -1;
   }
   std::optional<int> try_reap() override { return popen_.poll(); }
+  // The first step of Popen::stop's policy without its wait (the event loop must not
+  // block): SIGTERM, and SIGCONT so a stopped job can act on it, to the whole group.
   void terminate() override {
     signal_group(SIGTERM);
-    signal_group(SIGCONT);  // a stopped job must be able to act on the SIGTERM
+    signal_group(SIGCONT);
   }
-  int kill() override {
-    signal_group(SIGKILL);
-    return popen_.wait();
-  }
+  // Popen::stop with no grace: SIGKILL to the group, then reaped (the library's one
+  // tree-kill policy, as run()'s timeout).
+  int kill() override { return popen_.stop(std::chrono::seconds(0)); }
+  // Popen::stop does nothing once its child is reaped (the group is no longer its to signal);
+  // the leftovers of a reaped job are the runner's business: its group, by id, which the
+  // kernel does not reuse while any member lives.
   void kill_leftovers() override { signal_group(SIGKILL); }
 
  private:
@@ -64,28 +66,16 @@ class PopenJob : public RunningJob {
   std::string host_ = ":";
 };
 
-std::map<std::string, std::string> current_environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return env;
-}
-
 }  // namespace
 
 std::unique_ptr<RunningJob> PopenLauncher::start(const LaunchSpec& spec) {
-  static const std::map<std::string, std::string> base = current_environment();
   sp::Options o;
   o.in = sp::DEVNULL;
   o.out = sp::PIPE;
   o.err = sp::PIPE;
   o.shell = spec.shell;
   if (spec.cwd) o.cwd = *spec.cwd;
-  o.env = base;
-  for (const auto& [k, v] : spec.env) (*o.env)[k] = v;
+  o.extra_env = spec.env;  // our environment plus the job's
   o.process_group = 0;
   try {
     return std::make_unique<PopenJob>(sp::Popen(spec.argv, std::move(o)));
