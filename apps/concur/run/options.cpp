@@ -219,6 +219,10 @@ Seconds parse_duration(const std::string& text, const std::string& what) {
                                                       {"d", 86400.0}};
   const auto it = units.find(unit);
   if (it == units.end() || !std::isfinite(value)) throw bad();
+  // The scheduler adds it to a steady_clock time point (int64 nanoseconds, ~292 years):
+  // anything longer would overflow there.
+  if (value * it->second > 1e9)
+    throw UsageError(what + ": '" + text + "' is too long (over 31 years)");
   return Seconds(value * it->second);
 }
 
