@@ -1,6 +1,7 @@
 // concur — one command over the concur library: `concur run` and `concur demo`.
 // main() declares the subcommands on one CLI11 app, parses, and runs the chosen one.
 // Bad usage is one line on stderr and exit 2, whatever CLI11 would print.
+#include <concur/multiprocessing.hpp>
 #include <concur/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +15,8 @@
 #include "usage_format.hpp"
 
 int main(int argc, char** argv) {
+  // First: the demo's StartMethod::spawn workers are fresh execs of this program.
+  concur::multiprocessing::freeze_support(argc, argv);
   namespace cc = concur::cli;
   CLI::App app{"concur — Python's subprocess, threading and multiprocessing, in C++20", "concur"};
   app.formatter(std::make_shared<cc::UsageFormatter>("concur COMMAND [OPTIONS]"));
