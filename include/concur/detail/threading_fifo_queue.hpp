@@ -4,15 +4,16 @@
 // Internal; the public contract is in <concur/queue.hpp>. Producers and consumers never share a
 // lock: producers take put_m_, consumers get_m_ (each uncontended in a 1-producer/1-consumer
 // handoff, on its own cache line), and they meet only on two 64-bit words:
-//   tail_  (items put << 2) | shutdown | getters-sleep   — written by a put: one fetch_add
+//   tail_  (items put << 2) | shutdown | getters-sleep   — written by a put: one CAS
 //   head_  (items got << 2) | shutdown | putters-sleep   — written by a get
 // Items live in a linked list of fixed segments: the producer side writes slot tail and then
-// publishes it with the fetch_add (release); the consumer side reads slots below tail (acquire).
+// publishes it with that CAS (release); the consumer side reads slots below tail (acquire).
 // A consumed segment is recycled to the producer through a one-slot exchange, so a warm queue
 // does not allocate. A waiter spins briefly, then sets the sleep bit in the word it waits on and
-// sleeps on that word's futex (low 32 bits): the other side's fetch_add returns the bit, so a busy
-// handoff makes no syscall and no extra read. A bounded queue's putter waits for room the same way
-// on head_ (only bounded queues publish head_ with an RMW).
+// sleeps on that word's futex (low 32 bits): the other side's publishing CAS clears the bit and
+// returns it, so a busy handoff makes no syscall and a burst of puts wakes a sleeping getter once,
+// not once per item (a woken getter passes a wake-up on when more items wait). A bounded queue's
+// putter waits for room the same way on head_ (only bounded queues publish head_ with an RMW).
 // Python's semantics on top: shutdown sets a bit in both words (so every sleeper's futex value
 // changes and no wake-up can be lost) under both locks; task_done/join count `done_` against the
 // number of items ever put (tail_), so put() pays nothing for them.
@@ -87,6 +88,12 @@ class FifoQueue {
       if (maxsize_ == 0 || index - cached_head_ < maxsize_ ||
           index - (cached_head_ = head_.load(std::memory_order_acquire) >> 2) < maxsize_) {
         publish(index, item);
+        // A get woke only us: pass a wake-up on if there is room for other sleeping putters.
+        if (deadline && index + 1 - cached_head_ < maxsize_ &&
+            putters_sleeping_.load(std::memory_order_relaxed) != 0) {
+          lk.unlock();
+          futex_wake(low_word(head_), 1);
+        }
         return QueueStatus::ok;
       }
       if (!block) return QueueStatus::would_block;
@@ -108,14 +115,19 @@ class FifoQueue {
   QueueStatus get_impl(std::optional<T>& out, bool block, const std::optional<Duration>& timeout) {
     if (block) check_timeout(timeout);
     std::optional<Deadline> deadline;
-    bool spun = false;
+    bool spun = false, slept = false;
     for (;;) {
       std::uint64_t t;
       {
-        std::scoped_lock g(get_m_);
+        std::unique_lock g(get_m_);
         t = tail_.load(std::memory_order_acquire);
         if ((t >> 2) != head_index_) {
           take(out);
+          // A put woke only us: pass a wake-up on if more items wait for other sleepers.
+          const bool more = (t >> 2) != head_index_;
+          g.unlock();
+          if (slept && more && getters_sleeping_.load(std::memory_order_relaxed) != 0)
+            futex_wake(low_word(tail_), 1);
           return QueueStatus::ok;
         }
         if (t & kShut) return QueueStatus::shut_down;
@@ -131,6 +143,7 @@ class FifoQueue {
         if (sync::spin_until(moved)) continue;
       }
       sleep_on(tail_, t & ~kSleep, getters_sleeping_, *deadline);
+      slept = true;
     }
   }
 
@@ -206,8 +219,7 @@ class FifoQueue {
       tail_base_ += kSlots;
     }
     ::new (static_cast<void*>(tail_seg_->at(index))) T(std::move(item));
-    const std::uint64_t old = tail_.fetch_add(kOne, std::memory_order_release);
-    if (old & kSleep) futex_wake(low_word(tail_), 1);
+    if (advance(tail_) & kSleep) futex_wake(low_word(tail_), 1);
   }
 
   // Under get_m_, an item is there: moves it out and publishes the new head.
@@ -221,7 +233,7 @@ class FifoQueue {
     if (maxsize_ == 0) {
       // Nobody sleeps on head_ and only we write it (shutdown's bit matters to putters only).
       head_.store(head_index_ << 2, std::memory_order_release);
-    } else if (head_.fetch_add(kOne, std::memory_order_release) & kSleep) {
+    } else if (advance(head_) & kSleep) {
       futex_wake(low_word(head_), 1);
     }
   }
@@ -247,8 +259,19 @@ class FifoQueue {
     }
   }
 
-  // Sleeps while `word` is `seen` (without the sleep bit), first setting the bit; the last
-  // sleeper to leave clears it (a newcomer whose futex value that changes just re-checks).
+  // One more item put (tail_) or got (head_), clearing the sleep bit in the same CAS; returns the
+  // old word: its sleep bit says whether to wake one sleeper. Only wakers clear the bit — a
+  // sleeper clearing it could leave a newer sleeper asleep with no bit to be woken by.
+  static std::uint64_t advance(std::atomic<std::uint64_t>& word) noexcept {
+    std::uint64_t old = word.load(std::memory_order_relaxed);
+    while (!word.compare_exchange_weak(old, (old + kOne) & ~kSleep, std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+    }
+    return old;
+  }
+
+  // Sleeps while `word` is `seen` (without the sleep bit), first setting the bit so the next
+  // advance() wakes one sleeper. A woken sleeper sets the bit again while others still sleep.
   // Returns false when the deadline passed.
   bool sleep_on(std::atomic<std::uint64_t>& word, std::uint64_t seen,
                 std::atomic<std::uint32_t>& sleepers, const Deadline& deadline) {
@@ -259,8 +282,8 @@ class FifoQueue {
         expected == (seen | kSleep))
       in_time =
           futex_wait_until(low_word(word), static_cast<std::uint32_t>(seen | kSleep), deadline);
-    if (sleepers.fetch_sub(1, std::memory_order_relaxed) == 1)
-      word.fetch_and(~kSleep, std::memory_order_relaxed);
+    if (sleepers.fetch_sub(1, std::memory_order_relaxed) > 1)
+      word.fetch_or(kSleep, std::memory_order_relaxed);
     return in_time && !deadline.expired();
   }
 
@@ -271,7 +294,7 @@ class FifoQueue {
   }
 
   static std::atomic<std::uint32_t>& low_word(std::atomic<std::uint64_t>& w) noexcept {
-    return *reinterpret_cast<std::atomic<std::uint32_t>*>(&w);
+    return *std::launder(reinterpret_cast<std::atomic<std::uint32_t>*>(&w));
   }
 
   // Producer side.
