@@ -12,6 +12,7 @@
 #include <memory>
 #include <typeinfo>
 
+#include "multiprocessing/queue_exit.hpp"
 #include "multiprocessing/worker_link.hpp"
 
 namespace concur::multiprocessing::detail {
@@ -59,11 +60,15 @@ void worker_main(int channel) {
     } catch (...) {
       got = false;
     }
-    if (!got || task.kind == Kind::stop) ::_exit(0);  // EOF: the parent is gone or done
+    if (!got || task.kind == Kind::stop) {  // EOF: the parent is gone or done
+      flush_queue_feeders();                // Python's rule: queues' buffers are flushed first
+      ::_exit(0);
+    }
     run_task(task, reply);
     task.fds.clear();
     std::fflush(nullptr);
     if (task.kind == Kind::process_task) {
+      flush_queue_feeders();
       if (reply.kind == Kind::error) {
         const auto nul = reply.body.find('\0');
         std::fprintf(stderr, "Process %d: %s: %s\n", static_cast<int>(::getpid()),

@@ -26,11 +26,11 @@
 #include <optional>
 #include <stdexcept>
 
+#include "concur/detail/core/deadline.hpp"
+#include "concur/detail/core/futex.hpp"
 #include "concur/duration.hpp"
 
 namespace concur::detail {
-
-using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC in libstdc++ and libc++
 
 /// The absolute deadline `timeout` from now; a huge timeout saturates instead of overflowing.
 inline Clock::time_point deadline_after(Duration timeout) {
@@ -39,21 +39,6 @@ inline Clock::time_point deadline_after(Duration timeout) {
   const Duration room = Clock::time_point::max() - now;
   if (timeout >= room / 2) return Clock::time_point::max() - Clock::duration(1);
   return now + std::chrono::duration_cast<Clock::duration>(timeout);
-}
-
-/// Rejects a negative timeout as Python does (ValueError): std::invalid_argument.
-inline void check_timeout(const std::optional<Duration>& timeout) {
-  if (timeout && *timeout < Duration::zero())
-    throw std::invalid_argument("'timeout' must be a non-negative number");
-}
-
-/// A hint to the CPU that we are spinning (lets the sibling hyper-thread run).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
 }
 
 /// Sleeps while `*word == expected` (or until a wake-up or signal: callers re-check). A futex on
