@@ -3,7 +3,7 @@
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: demo test asan tsan clang bench format format-check install-deps clean
+.PHONY: demo test asan tsan clang bench docs package format format-check install-deps clean
 
 demo:
 	@scripts/install-deps build
@@ -29,6 +29,19 @@ bench:
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
 	build/release/bench/concur_bench --out build/bench/results.json --markdown docs/benchmarks.md
+
+docs:
+	@scripts/install-deps docs
+	cmake --preset dev
+	cmake --build --preset dev --target docs
+	@echo "== API reference: build/dev/docs/html/index.html"
+
+package:
+	@scripts/install-deps package
+	cmake --preset package
+	cmake --build --preset package -j $(JOBS)
+	cd build/package && cpack -G DEB
+	@echo "== install with: apt-get install ./$$(ls build/package/concur_*.deb)"
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -1,6 +1,6 @@
 // concur/version.hpp — the version of the concur library this program was built against.
 //
-//   std::cout << concur::version();   // "0.1.0"
+//   std::cout << concur::version();   // "0.2.0"
 //
 // Thread safety: pure functions; safe from any thread.
 #pragma once
