@@ -32,6 +32,8 @@
 
 namespace concur::detail {
 
+using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC in libstdc++ and libc++
+
 /// The absolute deadline `timeout` from now; a huge timeout saturates instead of overflowing.
 inline Clock::time_point deadline_after(Duration timeout) {
   const auto now = Clock::now();
@@ -40,6 +42,8 @@ inline Clock::time_point deadline_after(Duration timeout) {
   if (timeout >= room / 2) return Clock::time_point::max() - Clock::duration(1);
   return now + std::chrono::duration_cast<Clock::duration>(timeout);
 }
+
+// check_timeout() and cpu_relax() come from the core (deadline.hpp, futex.hpp).
 
 /// Sleeps while `*word == expected` (or until a wake-up or signal: callers re-check). A futex on
 /// a std::atomic<int>, private to the process.
