@@ -29,4 +29,5 @@
 #include "concur/multiprocessing/process.hpp"
 #include "concur/multiprocessing/queue.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
+#include "concur/multiprocessing/synchronize.hpp"
 #include "concur/multiprocessing/value.hpp"
