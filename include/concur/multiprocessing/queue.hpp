@@ -55,7 +55,7 @@
 #include "concur/duration.hpp"
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
-#include "concur/multiprocessing/wire.hpp"
+#include "concur/multiprocessing/detail/wire.hpp"
 #include "concur/queue.hpp"
 
 namespace concur::multiprocessing {

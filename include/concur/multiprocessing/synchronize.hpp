@@ -45,7 +45,7 @@
 #include "concur/duration.hpp"
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
-#include "concur/multiprocessing/trampolines.hpp"
+#include "concur/multiprocessing/detail/trampolines.hpp"
 #include "concur/threading.hpp"
 
 namespace concur::multiprocessing {
