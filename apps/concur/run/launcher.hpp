@@ -44,8 +44,11 @@ class RunningJob {
   virtual void close_stderr() = 0;
   /// Reaps the job's own process if it has exited: its returncode (negative N: signal N).
   virtual std::optional<int> try_reap() = 0;
-  /// Signals the job's whole process group (no-op once the group is gone).
+  /// Signals the job's whole process group (no-op once the group is gone). Remote launchers
+  /// relay it: SIGTERM/SIGINT ask the remote tree to stop, SIGKILL ends it.
   virtual void signal_group(int sig) = 0;
+  /// Where the job runs, for the joblog's Host column: ":" for this machine (GNU parallel's).
+  virtual std::string host() const { return ":"; }
 };
 
 class Launcher {
