@@ -45,7 +45,7 @@ static void threading_section() {
   t.join();
   concur::futures::ThreadPoolExecutor pool(4);
   auto doubled = pool.map([](int x) { return 2 * x; }, std::vector{1, 2, 3});
-  std::future<int> f = pool.submit([](int a, int b) { return a + b; }, 2, 3);
+  auto f = pool.submit([](int a, int b) { return a + b; }, 2, 3);
   if (sum != 499500 || doubled != std::vector{2, 4, 6} || f.get() != 5)
     throw std::runtime_error("threading");
 }

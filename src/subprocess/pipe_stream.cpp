@@ -7,8 +7,9 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "concur/detail/core/error.hpp"
+#include "concur/detail/core/fd.hpp"
 #include "concur/subprocess/popen.hpp"
-#include "subprocess/fd.hpp"
 #include "subprocess/sigpipe.hpp"
 #include "subprocess/text.hpp"
 
@@ -20,7 +21,7 @@ constexpr std::size_t chunk = 64 * 1024;
 void wait_ready(int fd, short events) {
   pollfd p{fd, events, 0};
   while (::poll(&p, 1, -1) < 0) {
-    if (errno != EINTR) detail::throw_errno("poll");
+    if (errno != EINTR) concur::detail::throw_errno("poll");
   }
 }
 
@@ -45,7 +46,7 @@ void PipeStream::write(std::string_view bytes) {
       guard.note_epipe();
       throw BrokenPipeError("write to child's stdin");
     } else if (errno != EINTR) {
-      detail::throw_errno("write to child's stdin");
+      concur::detail::throw_errno("write to child's stdin");
     }
   }
 }
@@ -77,7 +78,7 @@ bool PipeStream::fill() {
       wait_ready(fd_, POLLIN);
     } else if (errno != EINTR) {
       buffer_.resize(old);
-      detail::throw_errno("read from child");
+      concur::detail::throw_errno("read from child");
     }
   }
 }
@@ -114,7 +115,7 @@ std::optional<std::string> PipeStream::readline() {
 }
 
 void PipeStream::close() {
-  detail::close_fd(fd_);
+  concur::detail::close_fd(fd_);
   fd_ = -1;
   buffer_.clear();
   pos_ = 0;

@@ -1,14 +1,30 @@
 // run(), call(), check_call(), check_output(), getoutput(), getstatusoutput().
 #include <stdexcept>
+#include <utility>
 
 #include "concur/subprocess.hpp"
-#include "subprocess/state.hpp"
 
 namespace concur::subprocess {
 namespace {
 
 bool is_inherit(const Redirect& r) {
   return std::holds_alternative<Stream>(r) && std::get<Stream>(r) == Stream::inherit;
+}
+
+// run() and call() fail the same way: whatever escapes (TimeoutExpired included) first ends the
+// child with stop(0) — SIGKILL to its whole group when it leads one, so no grandchild survives,
+// else to the child only (Python's behaviour) — and reaps it.
+template <class F>
+auto stopping_on_failure(Popen& p, F body) {
+  try {
+    return body();
+  } catch (...) {
+    try {
+      p.stop(Duration::zero());
+    } catch (...) {  // the first failure is the one to report
+    }
+    throw;
+  }
 }
 
 }  // namespace
@@ -30,37 +46,22 @@ CompletedProcess run(std::vector<std::string> args, Options options) {
     options.out = PIPE;
     options.err = PIPE;
   }
-  std::optional<std::string> input = std::move(options.input);
-  const auto timeout = options.timeout;
-  const bool check = options.check;
+  // The fields only run() reads: Popen refuses them.
+  auto input = std::exchange(options.input, std::nullopt);
+  const auto timeout = std::exchange(options.timeout, std::nullopt);
+  const bool check = std::exchange(options.check, false);
+  options.capture_output = false;
   Popen p(std::move(args), std::move(options));
-  Popen::Output output;
-  try {
-    output = p.communicate(std::move(input), timeout);
-  } catch (const TimeoutExpired&) {
-    // The whole group when the child leads one, so no grandchild survives; else only the child
-    // (Python's behaviour). The destructor then reaps it.
-    PopenAccess::state(p).kill_tree(true);
-    p.wait();
-    throw;
-  } catch (...) {
-    p.kill();
-    throw;
-  }
+  auto output = stopping_on_failure(p, [&] { return p.communicate(std::move(input), timeout); });
   CompletedProcess done{p.args(), *p.returncode(), std::move(output.out), std::move(output.err)};
   if (check) done.check_returncode();
   return done;
 }
 
 int call(std::vector<std::string> args, Options options) {
-  const auto timeout = options.timeout;
+  const auto timeout = std::exchange(options.timeout, std::nullopt);
   Popen p(std::move(args), std::move(options));
-  try {
-    return p.wait(timeout);
-  } catch (...) {
-    PopenAccess::state(p).kill_tree(true);
-    throw;
-  }
+  return stopping_on_failure(p, [&] { return p.wait(timeout); });
 }
 
 void check_call(std::vector<std::string> args, Options options) {

@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 
 #include "concur/subprocess/errors.hpp"
 
@@ -33,7 +34,20 @@ extern char** environ;  // NOLINT
 namespace concur::subprocess::detail {
 namespace {
 
-enum class Stage : int { none, signals, setsid, setpgid, dup, cwd, close_fds, exec };
+enum class Stage : int {
+  none,
+  signals,
+  setsid,
+  setpgid,
+  dup,
+  cwd,
+  rlimit,
+  setgroups,
+  setgid,
+  setuid,
+  close_fds,
+  exec
+};
 
 const char* stage_name(Stage s) {
   switch (s) {
@@ -47,6 +61,14 @@ const char* stage_name(Stage s) {
       return "dup2";
     case Stage::cwd:
       return "chdir";
+    case Stage::rlimit:
+      return "setrlimit";
+    case Stage::setgroups:
+      return "setgroups";
+    case Stage::setgid:
+      return "setresgid";
+    case Stage::setuid:
+      return "setresuid";
     case Stage::close_fds:
       return "close_range";
     case Stage::exec:
@@ -57,12 +79,24 @@ const char* stage_name(Stage s) {
   return "spawn";
 }
 
+const char* rlimit_name(int resource) {
+  static constexpr const char* names[] = {
+      "RLIMIT_CPU",      "RLIMIT_FSIZE", "RLIMIT_DATA",   "RLIMIT_STACK",
+      "RLIMIT_CORE",     "RLIMIT_RSS",   "RLIMIT_NPROC",  "RLIMIT_NOFILE",
+      "RLIMIT_MEMLOCK",  "RLIMIT_AS",    "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
+      "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+  return resource >= 0 && resource < static_cast<int>(std::size(names)) ? names[resource]
+                                                                        : "RLIMIT_?";
+}
+
 // The kernel's struct sigaction starts with the handler on every architecture we support; the
 // rest is zero for SIG_DFL. 64 bytes covers every layout.
 struct KernelSigaction {
   void* handler;
   unsigned long rest[7];
 };
+
+static_assert(sizeof(rlim_t) == 8, "prlimit64 takes 64-bit limits");
 
 struct ChildArgs {
   const char* const* candidates;
@@ -77,8 +111,16 @@ struct ChildArgs {
   bool setsid;
   int pgid;
   int umask;
+  const std::pair<int, rlim_t>* rlimits;
+  std::size_t n_rlimits;
+  const gid_t* groups;  // nullptr: leave the supplementary groups alone
+  std::size_t n_groups;
+  bool set_gid, set_uid;
+  gid_t gid;
+  uid_t uid;
   volatile int error;  // written by the child, read by the parent after clone returns
   volatile int stage;
+  volatile int resource;  // Stage::rlimit: which one
 };
 
 #define CONCUR_CHILD __attribute__((no_sanitize("address", "thread", "undefined"), noinline))
@@ -90,25 +132,24 @@ CONCUR_CHILD int child_fail(ChildArgs* a, Stage stage, int err) {
   return 127;
 }
 
-CONCUR_CHILD int child_main(void* arg) {
-  auto* a = static_cast<ChildArgs*>(arg);
-  constexpr long sigset_size = _NSIG / 8;
-  // Reset handlers (ours, not SIG_IGN) to SIG_DFL; SIGPIPE and SIGXFSZ to SIG_DFL as Python does.
+// Each step returns 0, or the child's exit status after recording the failure.
+
+// Handlers of ours (not SIG_IGN) back to SIG_DFL; SIGPIPE and SIGXFSZ to SIG_DFL as Python does.
+CONCUR_CHILD void child_reset_signals() {
   for (int sig = 1; sig < _NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     KernelSigaction old{};
-    if (syscall(SYS_rt_sigaction, sig, nullptr, &old, sigset_size) != 0) continue;
+    if (syscall(SYS_rt_sigaction, sig, nullptr, &old, _NSIG / 8) != 0) continue;
     const bool handled = old.handler != reinterpret_cast<void*>(SIG_IGN) &&
                          old.handler != reinterpret_cast<void*>(SIG_DFL);
     if (handled || sig == SIGPIPE || sig == SIGXFSZ) {
       KernelSigaction dfl{};
-      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sigset_size);
+      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, _NSIG / 8);
     }
   }
-  if (a->setsid && syscall(SYS_setsid) < 0) return child_fail(a, Stage::setsid, errno);
-  if (a->pgid >= 0 && syscall(SYS_setpgid, 0, a->pgid) != 0)
-    return child_fail(a, Stage::setpgid, errno);
-  if (a->umask >= 0) syscall(SYS_umask, a->umask);
+}
+
+CONCUR_CHILD int child_redirect(ChildArgs* a) {
   // Sources among 0..2 would be overwritten by the dup3s: move them out of the way first.
   int src[3] = {a->stdio[0], a->stdio[1], a->stdio[2]};
   for (int& fd : src) {
@@ -121,29 +162,49 @@ CONCUR_CHILD int child_main(void* arg) {
   for (int i = 0; i < 3; ++i)
     if (src[i] >= 0 && syscall(SYS_dup3, src[i], i, 0) < 0) return child_fail(a, Stage::dup, errno);
   if (a->err_to_stdout && syscall(SYS_dup3, 1, 2, 0) < 0) return child_fail(a, Stage::dup, errno);
-  if (a->cwd != nullptr && syscall(SYS_chdir, a->cwd) != 0) return child_fail(a, Stage::cwd, errno);
-  for (std::size_t i = 0; i < a->n_pass; ++i) syscall(SYS_fcntl, a->pass_fds[i], F_SETFD, 0);
-  if (a->close_fds) {
-    unsigned first = 3;
-    for (std::size_t i = 0; i <= a->n_pass; ++i) {
-      const unsigned last = i < a->n_pass ? static_cast<unsigned>(a->pass_fds[i]) : ~0U;
-      if (last > first) {
-        if (syscall(SYS_close_range, first, last - 1, 0) != 0) {
-          if (errno != ENOSYS) return child_fail(a, Stage::close_fds, errno);
-          rlimit rl{};  // kernel < 5.9: no close_range; close up to the fd limit
-          if (syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur > (1U << 20))
-            rl.rlim_cur = 1U << 16;
-          const unsigned stop = std::min(last, static_cast<unsigned>(rl.rlim_cur));
-          for (unsigned fd = first; fd < stop; ++fd) syscall(SYS_close, fd);
-        }
-      }
-      if (i < a->n_pass) first = last + 1;
+  return 0;
+}
+
+// Limits first (root may still raise a hard limit), then groups, gid, uid: each later step
+// needs the privilege the earlier ones use.
+CONCUR_CHILD int child_limits_and_ids(ChildArgs* a) {
+  for (std::size_t i = 0; i < a->n_rlimits; ++i) {
+    const rlimit lim{a->rlimits[i].second, a->rlimits[i].second};
+    if (syscall(SYS_prlimit64, 0, a->rlimits[i].first, &lim, nullptr) != 0) {
+      a->resource = a->rlimits[i].first;
+      return child_fail(a, Stage::rlimit, errno);
     }
   }
-  // Unblock everything: the child starts with an empty signal mask.
-  unsigned long none[_NSIG / (8 * sizeof(unsigned long))] = {};
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, none, nullptr, sigset_size);
-  // Try every candidate as execvp does: remember EACCES, skip ENOENT/ENOTDIR, stop on others.
+  if (a->groups != nullptr && syscall(SYS_setgroups, a->n_groups, a->groups) != 0)
+    return child_fail(a, Stage::setgroups, errno);
+  if (a->set_gid && syscall(SYS_setresgid, a->gid, a->gid, a->gid) != 0)
+    return child_fail(a, Stage::setgid, errno);
+  if (a->set_uid && syscall(SYS_setresuid, a->uid, a->uid, a->uid) != 0)
+    return child_fail(a, Stage::setuid, errno);
+  return 0;
+}
+
+CONCUR_CHILD int child_close_fds(ChildArgs* a) {
+  for (std::size_t i = 0; i < a->n_pass; ++i) syscall(SYS_fcntl, a->pass_fds[i], F_SETFD, 0);
+  if (!a->close_fds) return 0;
+  unsigned first = 3;
+  for (std::size_t i = 0; i <= a->n_pass; ++i) {
+    const unsigned last = i < a->n_pass ? static_cast<unsigned>(a->pass_fds[i]) : ~0U;
+    if (last > first && syscall(SYS_close_range, first, last - 1, 0) != 0) {
+      if (errno != ENOSYS) return child_fail(a, Stage::close_fds, errno);
+      rlimit rl{};  // kernel < 5.9: no close_range; close up to the fd limit
+      if (syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur > (1U << 20))
+        rl.rlim_cur = 1U << 16;
+      const unsigned stop = std::min(last, static_cast<unsigned>(rl.rlim_cur));
+      for (unsigned fd = first; fd < stop; ++fd) syscall(SYS_close, fd);
+    }
+    if (i < a->n_pass) first = last + 1;
+  }
+  return 0;
+}
+
+// Tries every candidate as execvp does: remembers EACCES, skips ENOENT/ENOTDIR, stops on others.
+CONCUR_CHILD int child_exec(ChildArgs* a) {
   int err = ENOENT;
   bool saw_eacces = false;
   for (const char* const* c = a->candidates; *c != nullptr; ++c) {
@@ -157,6 +218,23 @@ CONCUR_CHILD int child_main(void* arg) {
   }
   if (saw_eacces && (err == ENOENT || err == ENOTDIR)) err = EACCES;
   return child_fail(a, Stage::exec, err);
+}
+
+CONCUR_CHILD int child_main(void* arg) {
+  auto* a = static_cast<ChildArgs*>(arg);
+  child_reset_signals();
+  if (a->setsid && syscall(SYS_setsid) < 0) return child_fail(a, Stage::setsid, errno);
+  if (a->pgid >= 0 && syscall(SYS_setpgid, 0, a->pgid) != 0)
+    return child_fail(a, Stage::setpgid, errno);
+  if (a->umask >= 0) syscall(SYS_umask, a->umask);
+  if (const int rc = child_redirect(a); rc != 0) return rc;
+  if (a->cwd != nullptr && syscall(SYS_chdir, a->cwd) != 0) return child_fail(a, Stage::cwd, errno);
+  if (const int rc = child_limits_and_ids(a); rc != 0) return rc;
+  if (const int rc = child_close_fds(a); rc != 0) return rc;
+  // Unblock everything: the child starts with an empty signal mask.
+  unsigned long none[_NSIG / (8 * sizeof(unsigned long))] = {};
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, none, nullptr, _NSIG / 8);
+  return child_exec(a);
 }
 
 // Blocks every signal (glibc's internal ones included) in this thread around the clone.
@@ -266,6 +344,20 @@ Spawned spawn(const SpawnPlan& plan) {
   args.setsid = plan.setsid;
   args.pgid = plan.pgid;
   args.umask = plan.umask;
+  if (plan.rlimits != nullptr) {
+    args.rlimits = plan.rlimits->data();
+    args.n_rlimits = plan.rlimits->size();
+  }
+  if (plan.groups != nullptr) {
+    args.groups = plan.groups->data();
+    args.n_groups = plan.groups->size();
+    static const gid_t no_groups[1] = {};
+    if (args.groups == nullptr) args.groups = no_groups;  // an empty list still clears them
+  }
+  args.set_gid = plan.gid.has_value();
+  args.gid = plan.gid.value_or(0);
+  args.set_uid = plan.uid.has_value();
+  args.uid = plan.uid.value_or(0);
 
   // One stack per spawning thread, reused: an munmap per spawn would cost a TLB shootdown.
   thread_local ChildStack stack;
@@ -292,6 +384,7 @@ Spawned spawn(const SpawnPlan& plan) {
     const auto stage = static_cast<Stage>(args.stage);
     std::string what = stage_name(stage);
     if (stage == Stage::cwd) what += " '" + std::string(plan.cwd) + "'";
+    if (stage == Stage::rlimit) what += std::string(" (") + rlimit_name(args.resource) + ")";
     what += " for '" + plan.program + "'";
     throw SpawnError(args.error, plan.program, what);
   }

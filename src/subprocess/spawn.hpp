@@ -4,12 +4,15 @@
 // the parent, so the child allocates nothing and calls only raw syscalls until execve.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "subprocess/fd.hpp"
+#include "concur/detail/core/fd.hpp"
 
 namespace concur::subprocess::detail {
 
@@ -26,11 +29,15 @@ struct SpawnPlan {
   bool setsid = false;
   int pgid = -1;  // setpgid(0, pgid) when >= 0
   int umask = -1;
+  const std::vector<std::pair<int, rlim_t>>* rlimits = nullptr;  // setrlimit(r, {v, v}) each
+  const std::vector<gid_t>* groups = nullptr;                    // setgroups when set
+  std::optional<gid_t> gid;                                      // setresgid(gid, gid, gid)
+  std::optional<uid_t> uid;                                      // setresuid(uid, uid, uid)
 };
 
 struct Spawned {
   pid_t pid = -1;
-  UniqueFd pidfd;  // -1 where pidfds are unavailable
+  concur::detail::UniqueFd pidfd;  // -1 where pidfds are unavailable
 };
 
 /// Starts the child. Throws SpawnError: child-side failures (chdir, exec...) carry the child's

@@ -10,12 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "concur/detail/core/deadline.hpp"
+#include "concur/detail/core/fd.hpp"
 #include "concur/subprocess/popen.hpp"
-#include "subprocess/fd.hpp"
 
 namespace concur::subprocess {
-
-using Clock = std::chrono::steady_clock;
 
 /// Output collected by communicate(), read straight into `data`: only data[0, len) is output.
 /// Page faults dominate big transfers, so the buffer is grown to touch as little fresh memory as
@@ -54,13 +53,14 @@ struct Sink {
 struct Popen::State {
   std::vector<std::string> args;
   pid_t pid = -1;
-  detail::UniqueFd pidfd;           // immutable after construction: safe for send_signal
+  concur::detail::UniqueFd pidfd;   // immutable after construction: safe for send_signal
   std::atomic<bool> reaped{false};  // read by send_signal from other threads
   std::optional<int> returncode;
   PipeStream in, out, err;
   bool piped[3] = {false, false, false};  // in(), out(), err() stay valid after close()
   bool text = false;
-  bool leads_group = false;  // start_new_session or process_group == 0: killpg(pid) reaches all
+  bool leads_group = false;     // start_new_session or process_group == 0: killpg(pid) reaches all
+  bool pipesize_fixed = false;  // Options::pipesize given: communicate() does not grow pipes
 
   // communicate() progress, kept across TimeoutExpired
   bool communicating = false;
@@ -68,14 +68,19 @@ struct Popen::State {
   std::size_t input_done = 0;
   Sink out_raw, err_raw;
 
-  /// Records a waitpid status.
+  /// Records a waitpid status (concur::detail::returncode_of); marks the child reaped.
   void set_status(int status);
   /// waitpid(WNOHANG); true once reaped.
   bool reap_nohang();
   /// Waits until the child is reaped or `deadline` passes; true if reaped.
-  bool wait_until(std::optional<Clock::time_point> deadline);
-  /// SIGKILL to the child, or to its whole group when it leads one and `group` is set.
-  void kill_tree(bool group);
+  bool wait_until(const concur::detail::Deadline& deadline);
+  /// Waits until the child has exited (a zombie, NOT reaped: its pid and group id stay ours)
+  /// or `deadline` passes; true if it exited.
+  bool wait_exited(const concur::detail::Deadline& deadline);
+  /// Sends `sig` to the child (pidfd first: never a recycled pid); nothing once reaped.
+  void signal(int sig);
+  /// Sends `sig` to the child's whole group when it leads one, else to the child only.
+  void signal_tree(int sig);
 };
 
 /// Access to PipeStream internals for the implementation.
@@ -92,12 +97,5 @@ struct PopenAccess {
     return rest;
   }
 };
-
-/// Deadline `timeout` from now (nullopt stays nullopt).
-inline std::optional<Clock::time_point> deadline_after(std::optional<Duration> timeout) {
-  if (!timeout) return std::nullopt;
-  const double seconds = std::min(std::max(timeout->count(), 0.0), 1e8);  // no overflow
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(Duration(seconds));
-}
 
 }  // namespace concur::subprocess

@@ -1,66 +1,66 @@
 // concur/detail/threading_pool.hpp — the worker threads and task list under ThreadPoolExecutor
-// (internal; the contract is in <concur/futures.hpp>).
+// (internal; the contract is in <concur/futures/thread_pool.hpp>).
 //
 // Tasks are intrusive nodes (one allocation each, no separate list node) in a FIFO guarded by one
 // adaptive mutex. Workers that find the list empty spin briefly, then sleep on a condition
-// variable; submit() signals only when a worker sleeps and no earlier signal is still on its way,
+// variable; push() signals only when a worker sleeps and no earlier signal is still on its way,
 // so a steady stream of submissions makes no futex calls and an idle pool uses no CPU.
+// A worker first names itself PREFIX-N and runs the initializer; if that throws, the pool is
+// broken: queued tasks are abandoned with BrokenThreadPool and push() refuses new ones.
 //
 // Thread safety: every member may be called from any thread.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
-#include <mutex>
-#include <thread>
-#include <vector>
-
-#include "concur/detail/threading_sync.hpp"
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
 
 namespace concur::detail {
 
-/// One queued unit of work. Exactly one of run()/cancel() is called, and it deletes the task.
+/// One queued unit of work. Exactly one of run()/cancel()/abandon() is called, and it disposes
+/// of the task.
 struct PoolTask {
-  virtual ~PoolTask() = default;
   virtual void run() noexcept = 0;
+  /// Dropped by shutdown(cancel_futures=true).
   virtual void cancel() noexcept = 0;
+  /// The pool broke (an initializer threw) before the task ran.
+  virtual void abandon(std::exception_ptr why) noexcept = 0;
   PoolTask* next = nullptr;
+
+ protected:
+  ~PoolTask() = default;
 };
 
 class PoolCore {
  public:
-  explicit PoolCore(unsigned workers);  // starts the workers; 0 = usable CPUs
-  ~PoolCore();                          // shutdown(true, false)
+  /// Starts the workers (0 = usable CPUs), named `name_prefix`-0, -1 ...; each runs
+  /// `initializer` (if any) first.
+  PoolCore(unsigned workers, const std::string& name_prefix, std::function<void()> initializer);
+  ~PoolCore();  // shutdown(true, false)
   PoolCore(const PoolCore&) = delete;
   PoolCore& operator=(const PoolCore&) = delete;
 
-  /// Queues `task` (taking ownership). After shutdown: deletes it and throws std::runtime_error.
+  /// Queues `task`, which the pool then owns. Throws (and does not take the task) after
+  /// shutdown (std::logic_error) or once broken (futures::BrokenThreadPool).
   void push(PoolTask* task);
   /// Queues `count` tasks linked through `next` at once; same rules as push().
   void push_list(PoolTask* first, PoolTask* last, std::size_t count);
-  /// Throws std::runtime_error after shutdown.
-  void check_open();
+  /// Throws as push() would.
+  void check_open() const;
   /// Runs one queued task on the calling thread if there is one ("helping"); false if none.
   bool run_one();
+  /// On one of `pool`'s own worker threads: runs one of its queued tasks (true); else false.
+  /// `pool` is only dereferenced when the calling thread is one of its workers, so a pool that
+  /// no longer exists is harmless here.
+  static bool help(const PoolCore* pool) noexcept;
   void shutdown(bool wait, bool cancel_futures);
-  /// True on one of this pool's worker threads.
-  bool on_worker() const noexcept;
-  unsigned workers() const noexcept { return static_cast<unsigned>(threads_.size()); }
+  unsigned workers() const noexcept;
 
  private:
-  void worker_loop() noexcept;
-  PoolTask* pop_locked() noexcept;
-
-  Mutex m_;
-  CondVar cv_;
-  PoolTask* head_ = nullptr;
-  PoolTask* tail_ = nullptr;
-  std::atomic<std::size_t> queued_{0};  // mirror of the list length, for unlocked spinning
-  std::atomic<bool> stopping_{false};   // mirror of shutdown_, for unlocked spinning
-  std::size_t sleepers_ = 0, signalled_ = 0;
-  bool shutdown_ = false;
-  std::mutex join_m_;
-  std::vector<std::thread> threads_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace concur::detail

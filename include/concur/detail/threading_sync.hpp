@@ -26,6 +26,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "concur/detail/core/deadline.hpp"
+#include "concur/detail/core/futex.hpp"
 #include "concur/duration.hpp"
 
 namespace concur::detail {
@@ -41,20 +43,7 @@ inline Clock::time_point deadline_after(Duration timeout) {
   return now + std::chrono::duration_cast<Clock::duration>(timeout);
 }
 
-/// Rejects a negative timeout as Python does (ValueError): std::invalid_argument.
-inline void check_timeout(const std::optional<Duration>& timeout) {
-  if (timeout && *timeout < Duration::zero())
-    throw std::invalid_argument("'timeout' must be a non-negative number");
-}
-
-/// A hint to the CPU that we are spinning (lets the sibling hyper-thread run).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
+// check_timeout() and cpu_relax() come from the core (deadline.hpp, futex.hpp).
 
 /// Sleeps while `*word == expected` (or until a wake-up or signal: callers re-check). A futex on
 /// a std::atomic<int>, private to the process.

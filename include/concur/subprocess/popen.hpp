@@ -8,18 +8,23 @@
 //   Popen q({"sort"}, {.in = PIPE, .out = PIPE});
 //   auto [out, err] = q.communicate("b\na\n", 5s);   // deadlock-free, whatever the sizes
 //
+//   Popen server({"./serve"}, {.start_new_session = true});
+//   ...
+//   int rc = server.stop(5s);   // SIGTERM to its session's group, SIGKILL after 5 s, reaped
+//
 // Spawning never fork()s this process: clone(CLONE_VM|CLONE_VFORK) runs the child on a small
 // stack of its own until exec, so a spawn costs the same from a 4 GiB parent as from a tiny one.
 // Exec/chdir failures are thrown by the constructor as SpawnError with the child's errno.
 //
 // Thread safety: distinct Popen objects are independent and may be created from many threads at
 // once (every fd is O_CLOEXEC from birth). One Popen is used by one thread at a time, except that
-// pid(), send_signal(), terminate() and kill() may be called from other threads while one thread
-// waits or communicates.
+// pid(), pidfd(), send_signal(), terminate() and kill() may be called from other threads while
+// one thread waits or communicates.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -71,9 +76,11 @@ class PipeStream {
 /// want to wait for before its Popen goes away.
 class Popen {
  public:
-  /// Starts `args` (args[0] is searched in PATH — the child's env PATH if `env` is given — unless
-  /// it contains '/'). Throws SpawnError (missing/not executable program, missing cwd, redirect
-  /// file), std::invalid_argument (empty args, STDOUT for in/out).
+  /// Starts `args` (args[0] is searched in PATH — the child's env PATH if `env` or `extra_env`
+  /// is given — unless it contains '/'). Throws SpawnError (missing/not executable program,
+  /// missing cwd, redirect file, unknown user/group, refused pipesize, rlimits or ids — nothing
+  /// is left running), std::invalid_argument (empty args, STDOUT for in/out, an option only
+  /// run()/call() read: timeout, input, capture_output, check — the message names it).
   explicit Popen(std::vector<std::string> args, Options options = {});
   ~Popen();
   Popen(Popen&&) noexcept;
@@ -106,6 +113,20 @@ class Popen {
   void send_signal(int sig);
   void terminate();  ///< SIGTERM
   void kill();       ///< SIGKILL
+
+  /// Ends the child and returns its returncode (*beyond* Python; folly's terminateOrKill).
+  /// SIGTERM (and SIGCONT, so a stopped child can act on it) to the child — to its whole
+  /// process group when it leads one (start_new_session, process_group = 0) — then waits up to
+  /// `grace` for it to exit; then SIGKILL to whatever is left (the group, or the child), and
+  /// reaps it. A grace <= 0 sends SIGKILL at once (run()'s timeout does this, as Python's
+  /// kill()). Returns at once if the child was already reaped: its group is then no longer
+  /// ours to signal. Throws std::system_error only if a signal cannot be sent.
+  int stop(Duration grace = std::chrono::seconds(2));
+
+  /// The child's pidfd (Linux >= 5.3; -1 where unavailable), for epoll/Asio/libuv: it polls
+  /// readable once the child has exited; reap it with poll()/wait(). Owned by the Popen, do
+  /// not close it. -1 once the child is reaped.
+  int pidfd() const;
 
   /// Our pipe ends; throw std::logic_error if that stream is not Stream::pipe. They stay valid
   /// after close() (fileno() is then -1), as Python's p.stdout does.

@@ -1,5 +1,6 @@
 // concur::futures::ThreadPoolExecutor: results and exceptions through futures, ordered chunked
-// map, shutdown, waiting from inside the pool, and an idle pool's CPU use.
+// map, shutdown (with cancel_futures), cancelling queued tasks, waiting from inside the pool
+// (result() helps), and an idle pool's CPU use.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
@@ -21,6 +22,7 @@
 
 using namespace std::chrono_literals;
 using concur::futures::CancelledError;
+using concur::futures::Future;
 using concur::futures::ThreadPoolExecutor;
 
 TEST(ThreadPoolExecutor, SubmitReturnsResult) {
@@ -42,7 +44,7 @@ TEST(ThreadPoolExecutor, SubmitCarriesExceptionToFuture) {
   }
 }
 
-// submit() packs the task and its promise's state into one block: captures and results of any
+// submit() packs the task and its future's state into one block: captures and results of any
 // size and alignment, move-only arguments and reference results must all still work.
 TEST(ThreadPoolExecutor, SubmitHandlesAnySizeAlignmentAndMoveOnlyTypes) {
   struct alignas(64) Wide {
@@ -74,7 +76,7 @@ TEST(ThreadPoolExecutor, SubmitHandlesAnySizeAlignmentAndMoveOnlyTypes) {
 // The block is freed by whoever lets go last: a future dropped before its task ran, a future
 // read after the pool is gone (ASan checks the frees).
 TEST(ThreadPoolExecutor, FutureMayDieBeforeItsTaskOrOutliveThePool) {
-  std::future<std::string> survivor;
+  Future<std::string> survivor;
   {
     ThreadPoolExecutor pool(2);
     std::latch go(1);
@@ -92,7 +94,7 @@ TEST(ThreadPoolExecutor, DefaultWorkerCountIsUsableCpus) {
 
 TEST(ThreadPoolExecutor, ManySubmitsAllComplete) {
   ThreadPoolExecutor pool(3);
-  std::vector<std::future<int>> fs;
+  std::vector<Future<int>> fs;
   for (int i = 0; i < 10000; ++i) fs.push_back(pool.submit([i] { return i; }));
   long sum = 0;
   for (auto& f : fs) sum += f.get();
@@ -155,16 +157,16 @@ TEST(ThreadPoolExecutor, MapOfMillionItemsMakesNoFuturePerItem) {
   EXPECT_LT(took, 2s);
 }
 
-TEST(ThreadPoolExecutor, SubmitAfterShutdownThrowsRuntimeError) {
+TEST(ThreadPoolExecutor, SubmitAfterShutdownThrowsLogicError) {
   ThreadPoolExecutor pool(1);
   pool.shutdown();
-  EXPECT_THROW(pool.submit([] {}), std::runtime_error);
-  EXPECT_THROW(pool.map([](int x) { return x; }, std::vector<int>{1}), std::runtime_error);
+  EXPECT_THROW(pool.submit([] {}), std::logic_error);
+  EXPECT_THROW(pool.map([](int x) { return x; }, std::vector<int>{1}), std::logic_error);
 }
 
 TEST(ThreadPoolExecutor, ShutdownWithoutCancelRunsQueuedTasks) {
   std::atomic<int> ran{0};
-  std::vector<std::future<void>> fs;
+  std::vector<Future<void>> fs;
   concur::threading::Event gate;  // outlives the pool, whose destructor runs the tasks
   {
     ThreadPoolExecutor pool(1);
@@ -177,7 +179,7 @@ TEST(ThreadPoolExecutor, ShutdownWithoutCancelRunsQueuedTasks) {
   for (auto& f : fs) f.get();
 }
 
-TEST(ThreadPoolExecutor, ShutdownCancelFuturesFailsQueuedFuturesWithCancelledError) {
+TEST(ThreadPoolExecutor, ShutdownCancelFuturesLeavesQueuedFuturesCancelled) {
   ThreadPoolExecutor pool(1);
   concur::threading::Event gate, running;
   auto first = pool.submit([&] {
@@ -186,14 +188,70 @@ TEST(ThreadPoolExecutor, ShutdownCancelFuturesFailsQueuedFuturesWithCancelledErr
     return 1;
   });
   running.wait();
-  std::vector<std::future<int>> queued;
+  std::vector<Future<int>> queued;
   for (int i = 0; i < 5; ++i) queued.push_back(pool.submit([] { return 2; }));
   // Cancel before releasing the running task: had the gate opened first, the worker could take
   // queued tasks before shutdown cancels them.
   pool.shutdown(false, true);
   gate.set();
   EXPECT_EQ(first.get(), 1);  // the running task finishes
-  for (auto& f : queued) EXPECT_THROW(f.get(), CancelledError);
+  for (auto& f : queued) {
+    EXPECT_TRUE(f.cancelled());
+    EXPECT_THROW(f.get(), CancelledError);
+  }
+}
+
+TEST(ThreadPoolExecutor, CancelledQueuedTaskNeverRunsAndOthersDo) {
+  ThreadPoolExecutor pool(1);
+  concur::threading::Event gate, running;
+  std::atomic<int> ran{0};
+  auto first = pool.submit([&] {
+    running.set();
+    gate.wait();
+  });
+  running.wait();
+  EXPECT_FALSE(first.cancel());  // running
+  auto victim = pool.submit([&] { ran.fetch_add(100); });
+  auto kept = pool.submit([&] { ran.fetch_add(1); });
+  EXPECT_TRUE(victim.cancel());
+  gate.set();
+  kept.result();
+  EXPECT_TRUE(victim.cancelled());
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_FALSE(kept.cancel());  // finished
+}
+
+TEST(ThreadPoolExecutor, FuturesOfAPoolRefuseOutsideSetters) {
+  ThreadPoolExecutor pool(1);
+  concur::threading::Event gate;
+  auto f = pool.submit([&] {
+    gate.wait();
+    return 1;
+  });
+  EXPECT_THROW(f.set_result(2), concur::futures::InvalidStateError);
+  EXPECT_THROW(f.set_running_or_notify_cancel(), concur::futures::InvalidStateError);
+  gate.set();
+  EXPECT_EQ(f.result(), 1);
+}
+
+TEST(ThreadPoolExecutor, CallbackRunsWithTheFinishedFuture) {
+  ThreadPoolExecutor pool(2);
+  concur::threading::Event called;
+  int seen = 0;
+  auto f = pool.submit([] { return 6; });
+  f.add_done_callback([&](const Future<int>& d) {
+    seen = d.result();
+    called.set();
+  });
+  ASSERT_TRUE(called.wait(30s));
+  EXPECT_EQ(seen, 6);
+}
+
+TEST(ThreadPoolExecutor, ATaskAndItsFutureAreOneSmallBlock) {
+  auto empty = [] {};
+  using Task = concur::futures::detail::PoolTaskState<void, decltype(empty)>;
+  static_assert(sizeof(Task) <= 64, "one cache line per empty task");
+  SUCCEED();
 }
 
 TEST(ThreadPoolExecutor, MapFromInsideAWorkerDoesNotDeadlock) {
@@ -207,23 +265,23 @@ TEST(ThreadPoolExecutor, MapFromInsideAWorkerDoesNotDeadlock) {
   EXPECT_EQ(f.get(), 3000);
 }
 
-TEST(ThreadPoolExecutor, HelpingGetFromInsideAWorkerDoesNotDeadlock) {
+TEST(ThreadPoolExecutor, ResultFromInsideTheOnlyWorkerRunsQueuedTasks) {
   ThreadPoolExecutor pool(1);
   auto outer = pool.submit([&] {
     auto inner = pool.submit([] { return 5; });  // queued behind us on the only worker
-    return pool.helping_get(inner) + 1;
+    return inner.result() + 1;
   });
   ASSERT_EQ(outer.wait_for(30s), std::future_status::ready);
   EXPECT_EQ(outer.get(), 6);
 }
 
-TEST(ThreadPoolExecutor, NestedHelpingWaitsResolve) {
+TEST(ThreadPoolExecutor, NestedWaitsFromTasksResolve) {
   ThreadPoolExecutor pool(2);
   std::function<long(int)> fib = [&](int n) -> long {
     if (n < 2) return n;
     auto a = pool.submit(fib, n - 1);
     long b = fib(n - 2);
-    return pool.helping_get(a) + b;
+    return a.get() + b;
   };
   auto f = pool.submit(fib, 15);
   ASSERT_EQ(f.wait_for(30s), std::future_status::ready);

@@ -1,0 +1,48 @@
+// concur/futures/errors.hpp — the exceptions of concur::futures (Python's concurrent.futures).
+//
+//   try { fut.result(1s); }
+//   catch (const concur::futures::CancelledError&) { ... }   // cancel() won, or
+//   shutdown(cancel_futures) catch (const concur::TimeoutError&) { ... }               // not done
+//   within 1 s
+//
+// Thread safety: exception types; no shared state.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "concur/errors.hpp"
+
+namespace concur::futures {
+
+/// result()/exception() of a cancelled future (Python's CancelledError).
+struct CancelledError : std::runtime_error {
+  explicit CancelledError(const std::string& what = "concur::futures: the future was cancelled")
+      : std::runtime_error(what) {}
+};
+
+/// set_result()/set_exception() on a future that is already done, or on one that an executor
+/// completes (Python's InvalidStateError).
+struct InvalidStateError : std::logic_error {
+  explicit InvalidStateError(const std::string& what) : std::logic_error(what) {}
+};
+
+/// The one timeout type of concur (Python's TimeoutError; concurrent.futures.TimeoutError is an
+/// alias of it since 3.11).
+using TimeoutError = concur::TimeoutError;
+
+/// An executor's initializer failed: the pool refuses new work, and work it had not started
+/// fails with this error.
+struct BrokenExecutor : std::runtime_error {
+  explicit BrokenExecutor(const std::string& what) : std::runtime_error(what) {}
+};
+/// A ThreadPoolExecutor whose initializer threw.
+struct BrokenThreadPool : BrokenExecutor {
+  explicit BrokenThreadPool(const std::string& what) : BrokenExecutor(what) {}
+};
+/// A ProcessPoolExecutor whose workers cannot run (an initializer failed in a worker).
+struct BrokenProcessPool : BrokenExecutor {
+  explicit BrokenProcessPool(const std::string& what) : BrokenExecutor(what) {}
+};
+
+}  // namespace concur::futures
