@@ -3,7 +3,9 @@
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: demo test asan tsan clang bench docs package format format-check install-deps clean
+FUZZ_SECONDS ?= 30
+
+.PHONY: demo test asan tsan clang fuzz bench docs package format format-check install-deps clean
 
 demo:
 	@scripts/install-deps build
@@ -23,6 +25,13 @@ asan tsan clang:
 	cmake --preset $@
 	cmake --build --preset $@ -j $(JOBS)
 	ctest --preset $@ -j $(JOBS) $(CTEST_ARGS)
+
+# Every libFuzzer target for FUZZ_SECONDS each (scripts/fuzz); crash inputs in build/fuzz/artifacts.
+fuzz:
+	@scripts/install-deps fuzz
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	scripts/fuzz $(FUZZ_SECONDS)
 
 bench:
 	@scripts/install-deps bench

@@ -68,10 +68,12 @@ double time_it(F&& f) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/// Runs `python3 <source>/bench/python/<script> args...`. The script does its own
-/// setup, times only the measured part and prints the seconds as the last line
-/// of its stdout; that number is returned. Throws Skip when python3 is missing,
-/// std::runtime_error when the script fails.
+/// Runs `python3 <source>/bench/python/<script> args...` (a `script` with a '/' is relative to
+/// the source tree instead: "common/python/queue_sum.py", the twins shared with the demo). The
+/// script does its own setup, times only the measured part and prints the seconds as the last
+/// line of its stdout — a number, or the shared twins' JSON {"seconds": ..., "result": ...};
+/// the seconds are returned. Throws Skip when python3 is missing, std::runtime_error when the
+/// script fails.
 double run_python(const std::string& script, const std::vector<std::string>& args = {});
 
 /// True under --quick: scenarios shrink their sizes (for a smoke run).

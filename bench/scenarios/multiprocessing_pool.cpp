@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness/harness.hpp"
+#include "kernels/kernels.hpp"
 
 namespace {
 
@@ -33,15 +34,9 @@ std::int64_t sum_shared(mp::SharedArray<std::int64_t> a, std::size_t lo, std::si
 
 std::int64_t sum_vector(std::vector<std::int64_t> v) { return sum_range(v.data(), 0, v.size()); }
 
-// The kernel of sum_compute: four dependent modular squarings per i.
+// The kernel of sum_compute (common/kernels): four dependent modular squarings per i.
 std::int64_t kernel(std::int64_t lo, std::int64_t hi) {
-  std::int64_t s = 0;
-  for (std::int64_t i = lo; i < hi; ++i) {
-    std::int64_t x = i;
-    for (int k = 0; k < 4; ++k) x = (x * x + 1) % 1000003;
-    s += x;
-  }
-  return s;
+  return concur::kernels::modular_squarings(lo, hi);
 }
 
 std::size_t sum_n() { return concur::bench::quick() ? 1'000'000 : 10'000'000; }

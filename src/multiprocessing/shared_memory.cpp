@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <random>
+#include <stdexcept>
 #include <system_error>
 
 #include "multiprocessing/channel.hpp"
@@ -70,7 +73,7 @@ std::shared_ptr<Mapping> create_mapping(std::size_t size) {
   return m;
 }
 
-std::shared_ptr<Mapping> map_fd(int fd) {
+std::shared_ptr<Mapping> map_fd(int fd, const std::string& name) {
   struct stat st {};
   if (::fstat(fd, &st) < 0) throw_errno("fstat(memfd)");
   const Key key{st.st_dev, st.st_ino};
@@ -84,6 +87,7 @@ std::shared_ptr<Mapping> map_fd(int fd) {
     m = std::make_shared<Mapping>();
     m->fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (m->fd < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC)");
+    m->name = name;
     map_into(*m);
     std::lock_guard lock(registry_mutex());
     live_mappings()[key] = m;
@@ -106,4 +110,80 @@ std::shared_ptr<Mapping> map_fd(int fd) {
   return m;
 }
 
+namespace {
+
+// Python's names: "psm_" and 8 random hex digits (secrets.token_hex(4)).
+std::string random_name() {
+  std::random_device rd;
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string name = "psm_";
+  for (int i = 0; i < 8; ++i) name.push_back(hex[rd() % 16]);
+  return name;
+}
+
+std::string checked_name(std::string name) {
+  if (!name.empty() && name.front() == '/') name.erase(0, 1);
+  if (name.empty() || name.size() > 254 || name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos || name == "." || name == "..")
+    throw std::invalid_argument("concur::multiprocessing: SharedMemory name '" + name +
+                                "' must be 1..254 characters without '/' or NUL");
+  return name;
+}
+
+[[noreturn]] void throw_shm(int err, const char* call, const std::string& name) {
+  throw std::system_error(
+      err, std::generic_category(),
+      std::string("concur::multiprocessing: ") + call + "(/dev/shm/" + name + ")");
+}
+
+}  // namespace
+
+std::shared_ptr<Mapping> open_named(std::string name, bool create, std::size_t size) {
+  if (create && size == 0)
+    throw std::invalid_argument(
+        "concur::multiprocessing: SharedMemory(create=true) needs a size greater than 0");
+  if (create && size > static_cast<std::size_t>(PTRDIFF_MAX))
+    throw std::invalid_argument("concur::multiprocessing: SharedMemory size too large");
+  const bool pick = create && name.empty();
+  if (!pick) name = checked_name(std::move(name));
+  auto m = std::make_shared<Mapping>();
+  for (int attempt = 0;; ++attempt) {
+    if (pick) name = random_name();
+    const std::string path = "/" + name;
+    const int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
+    m->fd = ::shm_open(path.c_str(), flags, 0600);
+    if (m->fd >= 0) break;
+    if (pick && errno == EEXIST && attempt < 100) continue;
+    throw_shm(errno, create ? "shm_open(O_CREAT|O_EXCL)" : "shm_open", name);
+  }
+  m->name = name;
+  if (create && ::ftruncate(m->fd, static_cast<off_t>(size)) < 0) {
+    const int err = errno;
+    ::shm_unlink(("/" + name).c_str());  // ours: made just now, never handed out
+    throw_shm(err, "ftruncate", name);
+  }
+  try {
+    map_into(*m);
+  } catch (...) {
+    if (create) ::shm_unlink(("/" + name).c_str());
+    throw;
+  }
+  std::lock_guard lock(registry_mutex());
+  live_mappings()[{m->dev, m->ino}] = m;
+  return m;
+}
+
+void unlink_named(const std::string& name) {
+  if (::shm_unlink(("/" + name).c_str()) < 0) throw_shm(errno, "shm_unlink", name);
+}
+
 }  // namespace concur::multiprocessing::detail
+
+namespace concur::multiprocessing {
+
+void SharedMemory::unlink() {
+  if (!map_) throw std::logic_error("concur::multiprocessing: SharedMemory.unlink() after close()");
+  if (!map_->name.empty()) detail::unlink_named(map_->name);
+}
+
+}  // namespace concur::multiprocessing

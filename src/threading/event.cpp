@@ -1,39 +1,14 @@
-// concur::threading::Event and Timer: a flag on a monotonic condition variable, and a thread
-// that waits on such a flag until its deadline (no sleep-polling, so cancel() is immediate).
+// concur::threading::Timer: a Thread that waits on the cancel Event until its deadline (no
+// sleep-polling, so cancel() is immediate). Event itself is inline (event.hpp).
 #include <stdexcept>
 
-#include "concur/threading.hpp"
+#include "concur/threading/event.hpp"
 
 namespace concur::threading {
 
-void Event::set() {
-  std::lock_guard lk(m_);
-  flag_ = true;
-  cv_.notify_all();
-}
-
-void Event::clear() {
-  std::lock_guard lk(m_);
-  flag_ = false;
-}
-
-bool Event::is_set() const {
-  std::lock_guard lk(m_);
-  return flag_;
-}
-
-bool Event::wait(std::optional<Duration> timeout) {
-  std::unique_lock lk(m_);
-  if (!timeout) {
-    cv_.wait(lk, [&] { return flag_; });
-    return true;
-  }
-  return cv_.wait_until(lk, concur::detail::deadline_after(*timeout), [&] { return flag_; });
-}
-
 Timer::Timer(Duration interval, std::unique_ptr<concur::detail::Target> function)
     : interval_(interval), function_(std::move(function)), thread_([this] {
-        if (cancelled_.wait(deadline_ - concur::detail::Clock::now())) return;
+        if (cancelled_.wait(deadline_.remaining())) return;
         function_->run();
       }) {}
 
@@ -42,7 +17,7 @@ Timer::~Timer() = default;  // thread_'s destructor waits for a started timer
 void Timer::start() {
   // deadline_ is written before the thread starts: std::thread's creation orders it.
   if (started_.exchange(true)) throw std::logic_error("threads can only be started once");
-  deadline_ = concur::detail::deadline_after(interval_);
+  deadline_ = concur::detail::Deadline::after(interval_);
   thread_.start();
 }
 

@@ -1,40 +1,20 @@
 // concur::threading::Thread: a std::thread that starts on start(), carries its target's
-// exception to join(), and has a name the OS can show.
+// exception to join(), has a name the OS can show, and is listed by enumerate() while it runs.
 #include <pthread.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cstdio>
 #include <stdexcept>
 #include <system_error>
 
-#include "concur/threading.hpp"
+#include "concur/detail/core/deadline.hpp"
+#include "concur/threading/thread.hpp"
+#include "thread_state.hpp"
 
 namespace concur::threading {
-namespace detail {
 
-struct ThreadState {
-  std::unique_ptr<concur::detail::Target> target;
-  std::thread thread;
-
-  mutable concur::detail::Mutex m;  // guards everything below
-  concur::detail::CondVar done_cv;
-  std::string name;
-  bool started = false, done = false, exception_seen = false;
-  std::exception_ptr exception;
-  std::thread::id id;
-  long tid = 0;
-
-  std::mutex join_m;  // serialises std::thread::join between concurrent joiners
-};
-
-}  // namespace detail
+using detail::ThreadState;
 
 namespace {
-
-std::atomic<unsigned> g_running{0};
-std::atomic<unsigned> g_counter{0};
 
 // Linux keeps 15 bytes + NUL; cut at a UTF-8 character boundary so tools show valid text.
 std::string os_name(const std::string& name) {
@@ -44,12 +24,14 @@ std::string os_name(const std::string& name) {
   return name.substr(0, n);
 }
 
-void run_thread(const std::shared_ptr<detail::ThreadState>& s) {
+void run_thread(const std::shared_ptr<ThreadState>& s) {
+  detail::set_current_state(s.get());
   {
-    std::lock_guard lk(s->m);
+    std::scoped_lock lk(s->m);
     pthread_setname_np(pthread_self(), os_name(s->name).c_str());
-    s->tid = static_cast<long>(::syscall(SYS_gettid));
+    s->tid = ::gettid();
   }
+  s->running.set(false);
   std::exception_ptr error;
   try {
     s->target->run();
@@ -57,39 +39,54 @@ void run_thread(const std::shared_ptr<detail::ThreadState>& s) {
     error = std::current_exception();
   }
   s->target.reset();  // the target's captures die on its own thread, before join() returns
-  g_running.fetch_sub(1, std::memory_order_relaxed);
-  std::lock_guard lk(s->m);
-  s->exception = error;
-  s->done = true;
-  s->done_cv.notify_all();
+  detail::unregister_thread(s.get());
+  bool report = false;
+  std::string name;
+  {
+    std::scoped_lock lk(s->m);
+    s->exception = error;
+    s->finished = true;
+    // A detached daemon has nobody left to join it: report here, as Python's excepthook would.
+    if (error && s->detached) {
+      report = true;
+      s->exception_seen = true;
+      name = s->name;
+    }
+  }
+  s->done.set(false);
+  if (report) detail::report_exception(error, name, s->ident);
+  detail::set_current_state(nullptr);
 }
 
 // After `done`: joins the std::thread once, then rethrows the target's exception.
-void finish_join(detail::ThreadState& s) {
+void finish_join(ThreadState& s) {
   {
-    std::lock_guard jl(s.join_m);
-    if (s.thread.joinable()) s.thread.join();
+    std::scoped_lock jl(s.join_m);
+    if (s.thread.joinable() && !s.orphaned) s.thread.join();
   }
   std::exception_ptr error;
   {
-    std::lock_guard lk(s.m);
+    std::scoped_lock lk(s.m);
     error = s.exception;
     if (error) s.exception_seen = true;
   }
   if (error) std::rethrow_exception(error);
 }
 
-void check_joinable(const detail::ThreadState& s) {
+void check_joinable(const ThreadState& s) {
+  std::scoped_lock lk(s.m);
   if (!s.started) throw std::logic_error("cannot join thread before it is started");
-  if (s.id == std::this_thread::get_id()) throw std::logic_error("cannot join current thread");
+  if (detail::current_state() == &s) throw std::logic_error("cannot join current thread");
 }
 
 }  // namespace
 
-Thread::Thread(std::unique_ptr<concur::detail::Target> target)
-    : state_(std::make_shared<detail::ThreadState>()) {
+Thread::Thread(ThreadOptions options, std::unique_ptr<concur::detail::Target> target)
+    : state_(std::make_shared<ThreadState>()) {
   state_->target = std::move(target);
-  state_->name = "Thread-" + std::to_string(g_counter.fetch_add(1, std::memory_order_relaxed) + 1);
+  state_->name = options.name.empty() ? "Thread-" + std::to_string(detail::next_thread_number())
+                                      : std::move(options.name);
+  state_->daemon = options.daemon;
 }
 
 Thread::Thread(Thread&&) noexcept = default;
@@ -97,84 +94,114 @@ Thread::Thread(Thread&&) noexcept = default;
 Thread::~Thread() {
   if (!state_) return;  // moved from
   auto& s = *state_;
+  bool report = false;
+  std::string name;
   {
-    std::lock_guard jl(s.join_m);
-    if (s.thread.joinable()) s.thread.join();
-  }
-  std::lock_guard lk(s.m);
-  if (s.exception && !s.exception_seen) {
-    try {
-      std::rethrow_exception(s.exception);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "Exception in thread %s: %s\n", s.name.c_str(), e.what());
-    } catch (...) {
-      std::fprintf(stderr, "Exception in thread %s: (not a std::exception)\n", s.name.c_str());
+    std::scoped_lock jl(s.join_m);
+    if (s.orphaned) {
+      // fork()ed child: no OS thread to join or detach; std::thread must not see a joinable
+      // destruction (std::terminate), so its handle is abandoned.
+      if (s.thread.joinable()) new std::thread(std::move(s.thread));
+    } else if (s.thread.joinable()) {
+      bool daemon;
+      {
+        std::scoped_lock lk(s.m);
+        daemon = s.daemon;
+        if (daemon) s.detached = true;  // from here on the thread reports its own exception
+      }
+      if (daemon)
+        s.thread.detach();
+      else
+        s.thread.join();
     }
   }
+  {
+    std::scoped_lock lk(s.m);
+    if (s.finished && s.exception && !s.exception_seen) {
+      s.exception_seen = true;
+      report = true;
+      name = s.name;
+    }
+  }
+  if (report) detail::report_exception(s.exception, name, s.ident);
 }
 
 void Thread::start() {
   auto& s = *state_;
-  std::lock_guard lk(s.m);
-  if (s.started) throw std::logic_error("threads can only be started once");
-  g_running.fetch_add(1, std::memory_order_relaxed);
-  try {
-    s.thread = std::thread(run_thread, state_);
-  } catch (...) {
-    g_running.fetch_sub(1, std::memory_order_relaxed);
-    throw;
+  {
+    std::scoped_lock lk(s.m);
+    if (s.started) throw std::logic_error("threads can only be started once");
+    detail::register_thread(state_);
+    try {
+      s.thread = std::thread(run_thread, state_);
+    } catch (...) {
+      detail::unregister_thread(&s);
+      throw;
+    }
+    s.ident = static_cast<std::uint64_t>(s.thread.native_handle());
+    s.started = true;
   }
-  s.id = s.thread.get_id();
-  s.started = true;
+  // As Python's start(): return once the thread runs, with its native_id and OS name in place.
+  s.running.wait_until(concur::detail::Deadline::never(), false);
 }
 
 void Thread::join() {
   auto& s = *state_;
-  {
-    std::unique_lock lk(s.m);
-    check_joinable(s);
-    s.done_cv.wait(lk, [&] { return s.done; });
-  }
+  check_joinable(s);
+  s.done.wait_until(concur::detail::Deadline::never(), false);
   finish_join(s);
 }
 
 bool Thread::join_for(Duration timeout) {
+  concur::detail::check_timeout(timeout);
   auto& s = *state_;
-  {
-    std::unique_lock lk(s.m);
-    check_joinable(s);
-    if (!s.done_cv.wait_until(lk, concur::detail::deadline_after(timeout), [&] { return s.done; }))
-      return false;
-  }
+  check_joinable(s);
+  if (!s.done.wait_until(concur::detail::Deadline::after(timeout), false)) return false;
   finish_join(s);
   return true;
 }
 
 bool Thread::is_alive() const {
-  std::lock_guard lk(state_->m);
-  return state_->started && !state_->done;
+  std::scoped_lock lk(state_->m);
+  return state_->started && !state_->finished;
 }
 
 std::string Thread::name() const {
-  std::lock_guard lk(state_->m);
+  std::scoped_lock lk(state_->m);
   return state_->name;
 }
 
 void Thread::set_name(std::string name) {
   auto& s = *state_;
-  std::lock_guard lk(s.m);
+  std::scoped_lock lk(s.m);
   s.name = std::move(name);
-  // While !done (checked under s.m) the thread has not been joined: its handle is valid.
-  if (s.started && !s.done && s.tid != 0)
+  // Until `finished` (checked under s.m) the thread has been neither joined nor detached (the
+  // Thread object is alive): its handle is valid.
+  if (s.started && !s.finished && !s.orphaned)
     pthread_setname_np(s.thread.native_handle(), os_name(s.name).c_str());
 }
 
-std::optional<long> Thread::native_id() const {
-  std::lock_guard lk(state_->m);
+bool Thread::daemon() const {
+  std::scoped_lock lk(state_->m);
+  return state_->daemon;
+}
+
+void Thread::set_daemon(bool daemon) {
+  std::scoped_lock lk(state_->m);
+  if (state_->started) throw std::logic_error("cannot set daemon status of active thread");
+  state_->daemon = daemon;
+}
+
+std::optional<std::uint64_t> Thread::ident() const {
+  std::scoped_lock lk(state_->m);
+  if (!state_->started) return std::nullopt;
+  return state_->ident;
+}
+
+std::optional<pid_t> Thread::native_id() const {
+  std::scoped_lock lk(state_->m);
   if (!state_->started || state_->tid == 0) return std::nullopt;
   return state_->tid;
 }
-
-unsigned active_count() { return g_running.load(std::memory_order_relaxed) + 1; }
 
 }  // namespace concur::threading

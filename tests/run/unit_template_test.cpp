@@ -25,6 +25,14 @@ TEST(RunTemplate, ExpandsGnuParallelPlaceholders) {
   EXPECT_EQ(expand("x{}y", {"a", "b"}), "xa by");
 }
 
+// Found by the GNU parallel differential test (tests/differential): "a//b" gave "a/".
+TEST(RunTemplate, DirnameDropsTheWholeRunOfSlashes) {
+  EXPECT_EQ(expand("{//}", {"a//b"}), "a");
+  EXPECT_EQ(expand("{//}", {"x/y///z"}), "x/y");
+  EXPECT_EQ(expand("{//}", {"//z"}), "/");
+  EXPECT_EQ(expand("{//}", {"/z"}), "/");
+}
+
 TEST(RunTemplate, LeavesNonPlaceholderBracesAlone) {
   EXPECT_EQ(expand("awk '{print $1}'", {"v"}), "awk '{print $1}'");
   EXPECT_EQ(expand("${HOME}", {"v"}), "${HOME}");

@@ -1,9 +1,9 @@
 // The Python twins of the demo's timed experiments, compiled into the binary.
 //
-//   const std::string_view code = embedded_script("queue_sum");   // python/queue_sum.py
+//   const std::string_view code = embedded_script("queue_sum");   // common/python/queue_sum.py
 //
-// The table is generated at build time from apps/concur/demo/python/*.py (embed_python.cmake),
-// so an installed `concur` runs them without the source tree.
+// The table is generated at build time from apps/concur/demo/python/*.py and common/python/*.py
+// (embed_python.cmake), so an installed `concur` runs them without the source tree.
 // Thread safety: read-only after first use (a function-local static).
 #pragma once
 

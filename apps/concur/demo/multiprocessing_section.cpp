@@ -11,12 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "kernels.hpp"
+#include "kernels/kernels.hpp"
 #include "sections.hpp"
 
 namespace concur::cli::demo {
 
 namespace mp = concur::multiprocessing;
+using concur::kernels::Slice;
+using concur::kernels::slice_of;
+using concur::kernels::sum_range;
 using namespace std::chrono_literals;
 
 namespace {

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "kernels.hpp"
+#include "kernels/kernels.hpp"
 #include "machine.hpp"
 #include "sections.hpp"
 
@@ -39,16 +39,13 @@ std::vector<double> medians(const std::vector<std::function<void()>>& variants) 
   return out;
 }
 
-// The lecture's sum: each of `threads` threads sums its slice and puts it into a Queue.
+// The lecture's sum: each of `threads` threads sums its part and puts it into a Queue.
 std::int64_t queue_sum(const std::vector<std::int64_t>& ones, std::size_t threads) {
   concur::queue::Queue<std::int64_t> partials;
   std::vector<th::Thread> workers;
-  for (std::size_t i = 0; i < threads; ++i) {
-    const Slice s = slice_of(ones.size(), threads, i);
-    workers.emplace_back([&partials, &ones, s] {
-      partials.put(sum_range(ones.data() + s.begin, ones.data() + s.end));
-    });
-  }
+  for (std::size_t i = 0; i < threads; ++i)
+    workers.emplace_back(
+        [&partials, &ones, threads, i] { partials.put(kernels::sum_part(ones, threads, i)); });
   for (auto& w : workers) w.start();
   for (auto& w : workers) w.join();
   std::int64_t total = 0;
@@ -56,27 +53,13 @@ std::int64_t queue_sum(const std::vector<std::int64_t>& ones, std::size_t thread
   return total;
 }
 
-// The same with two bare std::threads and no queue, shaped as above: what the hardware allows.
-std::int64_t raw_sum(const std::vector<std::int64_t>& ones) {
-  std::int64_t parts[2] = {0, 0};
-  auto half = [&](std::size_t i) {
-    const Slice s = slice_of(ones.size(), 2, i);
-    parts[i] = sum_range(ones.data() + s.begin, ones.data() + s.end);
-  };
-  std::thread first(half, 0), second(half, 1);
-  first.join();
-  second.join();
-  return parts[0] + parts[1];
-}
-
-// The compute kernel on `threads` concur threads; thread i starts from seed i + 1 (as the twin).
+// The compute kernel on `threads` concur threads, each writing its own slot.
 std::uint64_t thread_compute(std::size_t steps, std::size_t threads) {
   std::vector<std::uint64_t> results(threads);
   std::vector<th::Thread> workers;
-  for (std::size_t i = 0; i < threads; ++i) {
+  for (std::size_t i = 0; i < threads; ++i)
     workers.emplace_back(
-        [&results, i, steps, threads] { results[i] = lcg_steps(i + 1, steps / threads); });
-  }
+        [&results, i, steps, threads] { results[i] = kernels::lcg_part(steps, threads, i); });
   for (auto& w : workers) w.start();
   for (auto& w : workers) w.join();
   std::uint64_t total = 0;
@@ -84,10 +67,11 @@ std::uint64_t thread_compute(std::size_t steps, std::size_t threads) {
   return total;
 }
 
-std::uint64_t raw_compute(std::size_t steps) {
-  std::uint64_t results[2] = {0, 0};
-  auto half = [&](std::size_t i) { results[i] = lcg_steps(i + 1, steps / 2); };
-  std::thread first(half, 0), second(half, 1);
+// Two bare std::threads and no queue, each running part(2, i): what the hardware allows.
+template <class Part>
+auto raw_split(Part part) {
+  decltype(part(2, 0)) results[2] = {};
+  std::thread first([&] { results[0] = part(2, 0); }), second([&] { results[1] = part(2, 1); });
   first.join();
   second.join();
   return results[0] + results[1];
@@ -105,6 +89,44 @@ std::string speedups(const std::vector<double>& t, const std::optional<TwinResul
   return text;
 }
 
+// One experiment of this section: a kernel on 1 and 2 concur threads and on 2 bare threads,
+// beside its Python twin on 1 and 2 threads. Each variant returns its result as text.
+struct ThreadsExperiment {
+  std::string id_one, id_two, id_raw;                      // report ids of the three C++ rows
+  std::string title_one, title_two, title_raw;             // and their titles
+  std::string twin;                                        // the Python twin (common/python)
+  std::size_t n;                                           // its first argument: the problem size
+  std::function<std::string(std::size_t threads)> concur;  // on `threads` concur Threads
+  std::function<std::string()> bare;                       // on 2 bare std::threads
+};
+
+// Times the three C++ variants (interleaved medians) and the twins, reports the rows and the
+// speed-ups; returns the C++ times {1 thread, 2 threads, bare split}.
+std::vector<double> run_experiment(Context& ctx, const ThreadsExperiment& e) {
+  std::string results[3];
+  const auto t = medians({[&] { results[0] = e.concur(1); }, [&] { results[1] = e.concur(2); },
+                          [&] { results[2] = e.bare(); }});
+  const auto twin = [&](int threads) {
+    return ctx.twin(e.twin, {std::to_string(e.n), std::to_string(threads)});
+  };
+  const auto py_one = twin(1);
+  ctx.report.timed({.id = e.id_one,
+                    .title = e.title_one,
+                    .cpp_seconds = t[0],
+                    .cpp_result = results[0],
+                    .python = py_one});
+  const auto py_two = twin(2);
+  ctx.report.timed({.id = e.id_two,
+                    .title = e.title_two,
+                    .cpp_seconds = t[1],
+                    .cpp_result = results[1],
+                    .python = py_two});
+  ctx.report.timed(
+      {.id = e.id_raw, .title = e.title_raw, .cpp_seconds = t[2], .cpp_result = results[2]});
+  ctx.report.result(speedups(t, py_one, py_two));
+  return t;
+}
+
 void memory_bound(Context& ctx) {
   const std::size_t n = ctx.sizes.ones;
   ctx.report.experiment(
@@ -115,30 +137,22 @@ void memory_bound(Context& ctx) {
       "concur::queue::Queue<std::int64_t> partials;\n"
       "th::Thread t([&] { partials.put(sum(slice)); });  ...  total += partials.get();");
   const std::vector<std::int64_t> ones(n, 1);
-  std::int64_t one_total = 0, two_total = 0, raw_total = 0;
-  const auto t =
-      medians({[&] { one_total = queue_sum(ones, 1); }, [&] { two_total = queue_sum(ones, 2); },
-               [&] { raw_total = raw_sum(ones); }});
-  const auto args = [&](int threads) {
-    return std::vector<std::string>{std::to_string(n), std::to_string(threads)};
-  };
-  const auto py_one = ctx.twin("queue_sum", args(1));
-  ctx.report.timed({.id = "sum_queue_1_thread",
-                    .title = "sum of ones, 1 thread + Queue",
-                    .cpp_seconds = t[0],
-                    .cpp_result = std::to_string(one_total),
-                    .python = py_one});
-  const auto py_two = ctx.twin("queue_sum", args(2));
-  ctx.report.timed({.id = "sum_queue_2_threads",
-                    .title = "sum of ones, 2 threads + Queue",
-                    .cpp_seconds = t[1],
-                    .cpp_result = std::to_string(two_total),
-                    .python = py_two});
-  ctx.report.timed({.id = "sum_raw_2_threads",
-                    .title = "sum of ones, 2 bare std::threads",
-                    .cpp_seconds = t[2],
-                    .cpp_result = std::to_string(raw_total)});
-  ctx.report.result(speedups(t, py_one, py_two));
+  const auto t = run_experiment(
+      ctx, {.id_one = "sum_queue_1_thread",
+            .id_two = "sum_queue_2_threads",
+            .id_raw = "sum_raw_2_threads",
+            .title_one = "sum of ones, 1 thread + Queue",
+            .title_two = "sum of ones, 2 threads + Queue",
+            .title_raw = "sum of ones, 2 bare std::threads",
+            .twin = "queue_sum",
+            .n = n,
+            .concur = [&](std::size_t threads) { return std::to_string(queue_sum(ones, threads)); },
+            .bare =
+                [&] {
+                  return std::to_string(raw_split([&](std::size_t parts, std::size_t i) {
+                    return kernels::sum_part(ones, parts, i);
+                  }));
+                }});
   const double limit = t[0] / t[2];
   const std::string bytes = format_bytes(n * sizeof(std::int64_t));
   const std::string threads =
@@ -170,30 +184,23 @@ void compute_bound(Context& ctx) {
       fmt::format("a compute-bound kernel: {} steps of x = (x * 1103515245 + 12345) & 0x7FFFFFFF",
                   steps),
       "CPU-bound: C++ threads run truly in parallel; CPython's threads take turns under the GIL");
-  std::uint64_t one = 0, two = 0, raw = 0;
-  const auto t =
-      medians({[&] { one = thread_compute(steps, 1); }, [&] { two = thread_compute(steps, 2); },
-               [&] { raw = raw_compute(steps); }});
-  const auto args = [&](int threads) {
-    return std::vector<std::string>{std::to_string(steps), std::to_string(threads)};
-  };
-  const auto py_one = ctx.twin("compute_threads", args(1));
-  ctx.report.timed({.id = "compute_1_thread",
-                    .title = "compute kernel, 1 thread",
-                    .cpp_seconds = t[0],
-                    .cpp_result = std::to_string(one),
-                    .python = py_one});
-  const auto py_two = ctx.twin("compute_threads", args(2));
-  ctx.report.timed({.id = "compute_2_threads",
-                    .title = "compute kernel, 2 threads",
-                    .cpp_seconds = t[1],
-                    .cpp_result = std::to_string(two),
-                    .python = py_two});
-  ctx.report.timed({.id = "compute_raw_2_threads",
-                    .title = "compute kernel, 2 bare std::threads",
-                    .cpp_seconds = t[2],
-                    .cpp_result = std::to_string(raw)});
-  ctx.report.result(speedups(t, py_one, py_two));
+  const auto t = run_experiment(
+      ctx, {.id_one = "compute_1_thread",
+            .id_two = "compute_2_threads",
+            .id_raw = "compute_raw_2_threads",
+            .title_one = "compute kernel, 1 thread",
+            .title_two = "compute kernel, 2 threads",
+            .title_raw = "compute kernel, 2 bare std::threads",
+            .twin = "compute_threads",
+            .n = steps,
+            .concur =
+                [&](std::size_t threads) { return std::to_string(thread_compute(steps, threads)); },
+            .bare =
+                [&] {
+                  return std::to_string(raw_split([&](std::size_t parts, std::size_t i) {
+                    return kernels::lcg_part(steps, parts, i);
+                  }));
+                }});
   const double limit = t[0] / t[2];
   std::string lesson;
   if (steps < 1'000'000) {

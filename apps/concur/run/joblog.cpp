@@ -92,7 +92,9 @@ std::set<std::size_t> joblog_succeeded(const std::string& path) {
         !std::getline(in, send, '\t') || !std::getline(in, receive, '\t') ||
         !std::getline(in, exitval, '\t') || !std::getline(in, signal, '\t'))
       continue;
-    if (seq.empty() || seq.find_first_not_of("0123456789") != std::string::npos) continue;
+    // Not a seq of ours: empty, not a number, or too long for std::stoul.
+    if (seq.empty() || seq.size() > 18 || seq.find_first_not_of("0123456789") != std::string::npos)
+      continue;
     if (exitval == "0" && signal == "0") ok.insert(std::stoul(seq));
   }
   return ok;

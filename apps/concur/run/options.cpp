@@ -102,6 +102,10 @@ std::chrono::duration<double> parse_duration(const std::string& text, const std:
                                                       {"d", 86400.0}};
   const auto it = units.find(unit);
   if (it == units.end() || !std::isfinite(value)) throw bad();
+  // The scheduler adds it to a steady_clock time point (int64 nanoseconds, ~292 years):
+  // anything longer would overflow there.
+  if (value * it->second > 1e9)
+    throw UsageError(what + ": '" + text + "' is too long (over 31 years)");
   return std::chrono::duration<double>(value * it->second);
 }
 

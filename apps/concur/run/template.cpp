@@ -36,8 +36,10 @@ std::string dir_name(const std::string& v) {
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   const auto slash = s.rfind('/');
   if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return s.substr(0, slash);
+  // "a//b" -> "a", as dirname(1), Python and GNU parallel: the whole run of slashes goes.
+  const auto end = s.find_last_not_of('/', slash);
+  if (end == std::string::npos) return "/";
+  return s.substr(0, end + 1);
 }
 
 std::string shell_quote(std::string_view s) {

@@ -42,17 +42,14 @@ class BasicQueue {
       spin_while(lk, [&] { return qsize() >= maxsize_; });
       if (shutdown_) return QueueStatus::shut_down;
       if (store_.size() >= maxsize_) {
-        const auto deadline = timeout ? deadline_after(*timeout) : Clock::time_point{};
+        const auto deadline = Deadline::after(timeout);
         ++putters_waiting_;
         while (store_.size() >= maxsize_) {
-          if (timeout && Clock::now() >= deadline) {
+          if (deadline.expired()) {
             --putters_waiting_;
             return QueueStatus::would_block;
           }
-          if (timeout)
-            not_full_.wait_until(lk, deadline);
-          else
-            not_full_.wait(lk);
+          not_full_.wait_until(lk, deadline);
           if (shutdown_) {
             --putters_waiting_;
             return QueueStatus::shut_down;
@@ -85,17 +82,14 @@ class BasicQueue {
       spin_while(lk, [&] { return qsize() == 0; });
       if (store_.empty()) {
         if (shutdown_) return QueueStatus::shut_down;
-        const auto deadline = timeout ? deadline_after(*timeout) : Clock::time_point{};
+        const auto deadline = Deadline::after(timeout);
         ++getters_waiting_;
         while (store_.empty()) {
-          if (timeout && Clock::now() >= deadline) {
+          if (deadline.expired()) {
             --getters_waiting_;
             return QueueStatus::would_block;
           }
-          if (timeout)
-            not_empty_.wait_until(lk, deadline);
-          else
-            not_empty_.wait(lk);
+          not_empty_.wait_until(lk, deadline);
           getter_woke();
           if (shutdown_ && store_.empty()) {
             --getters_waiting_;
@@ -167,7 +161,7 @@ class BasicQueue {
   // ones, and the cache is always emptied first. A getter never sleeps holding get_m_.
   QueueStatus get_cached(std::optional<T>& out, bool block,
                          const std::optional<Duration>& timeout) {
-    const auto deadline = block && timeout ? deadline_after(*timeout) : Clock::time_point{};
+    const auto deadline = block ? Deadline::after(timeout) : Deadline::never();
     bool spun = false;
     for (;;) {
       std::unique_lock g(get_m_);
@@ -189,14 +183,11 @@ class BasicQueue {
         for (int i = 0; i < kSpins && qsize() == 0; ++i) cpu_relax();
         continue;
       }
-      if (timeout && Clock::now() >= deadline) return QueueStatus::would_block;
+      if (deadline.expired()) return QueueStatus::would_block;
       // Refills happen under m_, which we hold: a non-zero count means items we can take.
       if (cached_.load(std::memory_order_relaxed) > 0) continue;
       ++getters_waiting_;
-      if (timeout)
-        not_empty_.wait_until(lk, deadline);
-      else
-        not_empty_.wait(lk);
+      not_empty_.wait_until(lk, deadline);
       getter_woke();
       --getters_waiting_;
     }

@@ -6,11 +6,19 @@
 //     return std::accumulate(a.begin() + lo, a.begin() + hi, std::int64_t{0});
 //   }, a, 0, a.size() / 2);                 // sends a handle (an fd), never the 80 MB
 //
-// SharedMemory is a memfd mapped with MAP_SHARED; every copy of a SharedMemory (or of a
-// SharedArray) is a handle to the same memory, which lives while any handle in any process
-// does. Passed to a task or a Process, a handle travels as its fd (SCM_RIGHTS); the receiving
-// process maps it once and reuses the mapping (cached by device and inode; a worker forked
-// after the memory was made reuses the inherited mapping, the same address).
+//   SharedMemory shm("my_block", /*create=*/true, 1 << 20);   // /dev/shm/my_block
+//   SharedMemory other("my_block", /*create=*/false);          // any process, e.g. Python's
+//   shm.close(); shm.unlink();                                 // multiprocessing.shared_memory
+//
+// The anonymous SharedMemory(size) is a memfd mapped with MAP_SHARED: it has no name, so it
+// cannot leak past its last handle. The named form is POSIX shared memory (shm_open), as
+// Python's multiprocessing.shared_memory.SharedMemory: the name is given without the leading
+// '/' and appears as /dev/shm/NAME; it outlives every handle until unlink() (as in Python,
+// the creator is responsible for unlinking). Every copy of a SharedMemory (or of a
+// SharedArray) is a handle to the same memory, which stays mapped while any handle in any
+// process does. Passed to a task or a Process, a handle travels as its fd (SCM_RIGHTS); the
+// receiving process maps it once and reuses the mapping (cached by device and inode; a worker
+// forked after the memory was made reuses the inherited mapping, the same address).
 //
 // Thread safety: handles may be copied and destroyed from any thread. The memory itself is
 // not synchronised: use a Value's lock, a Queue or task boundaries to order accesses.
@@ -22,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <type_traits>
 
 #include "concur/multiprocessing/wire.hpp"
@@ -36,23 +45,51 @@ struct Mapping {
   std::size_t size = 0;
   dev_t dev = 0;
   ino_t ino = 0;
+  std::string name;  // POSIX shm name without the leading '/', "" for a memfd
   ~Mapping();
 };
 /// A new zero-filled memfd of `size` bytes, mapped. Throws std::system_error.
 std::shared_ptr<Mapping> create_mapping(std::size_t size);
-/// The mapping of the memfd `fd` (borrowed): an existing one of this process if any, else a
-/// new one. Throws std::system_error.
-std::shared_ptr<Mapping> map_fd(int fd);
+/// The mapping of the memfd or shm `fd` (borrowed): an existing one of this process if any,
+/// else a new one (named `name`). Throws std::system_error.
+std::shared_ptr<Mapping> map_fd(int fd, const std::string& name = {});
+/// Creates (shm_open O_CREAT|O_EXCL) or attaches the POSIX shared memory `name`, mapped.
+/// Throws std::invalid_argument (bad name or size), std::system_error (EEXIST, ENOENT...).
+std::shared_ptr<Mapping> open_named(std::string name, bool create, std::size_t size);
+/// shm_unlink(name). Throws std::system_error (ENOENT if already unlinked).
+void unlink_named(const std::string& name);
 }  // namespace detail
 
-/// A block of shared memory (memfd + mmap). Copies share the same memory.
-/// Throws std::system_error if the memory cannot be made or mapped.
+/// A block of shared memory, anonymous (memfd) or named (POSIX shm). Copies share the same
+/// memory. Throws std::system_error if the memory cannot be made or mapped.
+/// Thread safety: distinct handles may be used from any thread; one handle must not be
+/// close()d while another thread uses it.
 class SharedMemory {
  public:
-  /// `size` zero-filled bytes (size 0 is allowed and maps nothing).
+  /// `size` zero-filled bytes (size 0 is allowed and maps nothing). Anonymous: name() is "".
   explicit SharedMemory(std::size_t size) : map_(detail::create_mapping(size)) {}
+  /// Named shared memory (Python's SharedMemory(name, create, size)). create=true makes a new
+  /// zero-filled block of `size` bytes (> 0) named `name` — an empty name picks a fresh
+  /// random one ("psm_..." as Python) — and throws std::system_error with EEXIST if the name
+  /// is taken. create=false attaches an existing block (`size` is ignored; size() is the
+  /// block's) and throws std::system_error with ENOENT if there is none (or it was
+  /// unlinked). A name is 1..254 characters without '/' (Python's leading '/' is accepted and
+  /// dropped); otherwise std::invalid_argument, as is create with size 0.
+  SharedMemory(std::string name, bool create, std::size_t size = 0)
+      : map_(detail::open_named(std::move(name), create, size)) {}
   /// An empty handle (size 0), to be assigned (needed to receive one as a task argument).
   SharedMemory() = default;
+
+  /// The name without the leading '/' (as Python's .name); "" for anonymous memory.
+  std::string name() const { return map_ ? map_->name : std::string(); }
+  /// Gives up this handle's access (Python's close()): size() becomes 0 and buf() empty. The
+  /// memory stays mapped for other handles and is unmapped with the last one. Never throws.
+  void close() noexcept { map_.reset(); }
+  /// Removes the name from /dev/shm (Python's unlink()): later attaches fail with ENOENT;
+  /// memory already attached stays valid. Call it once, from one process, usually the
+  /// creator. Does nothing for anonymous memory. Throws std::system_error (ENOENT when the
+  /// name is already gone), std::logic_error after close().
+  void unlink();
 
   std::size_t size() const { return map_ ? map_->size : 0; }
   std::span<std::byte> buf() { return {data(), size()}; }
@@ -66,7 +103,7 @@ class SharedMemory {
   void save(Archive& ar) const {
     const bool has = static_cast<bool>(map_);
     ar(has);
-    if (has) ar(detail::attach_fd(map_->fd));
+    if (has) ar(detail::attach_fd(map_->fd), map_->name);
   }
   template <class Archive>
   void load(Archive& ar) {
@@ -77,8 +114,9 @@ class SharedMemory {
       return;
     }
     std::uint32_t index = 0;
-    ar(index);
-    map_ = detail::map_fd(detail::attached_fd(index));
+    std::string name;
+    ar(index, name);
+    map_ = detail::map_fd(detail::attached_fd(index), name);
   }
 
  private:
