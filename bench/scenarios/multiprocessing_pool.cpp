@@ -3,10 +3,15 @@
 //   pool_map_small   map(x * 2) over 10^5 ints, warm 2-worker pool ref concur_pool
 //   pool_sum_shared  sum of 10^7 int64 over 2 workers              ref concur_sharedarray
 //   pool_compute     the compute kernel split over 2 workers       ref raw_1_thread
+//   pool_imap_stream imap(x * 2) over 10^6 ints, chunksize 1000     ref concur_pool
+//                    (and, same id, unit MiB: the parent's peak RSS while it runs)
 #include <concur/multiprocessing.hpp>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <numeric>
+#include <ranges>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -181,6 +186,65 @@ Register compute{[] {
       .repetitions = 7,
       .setup = [] { warm.pool = std::make_unique<mp::Pool>(2); },
       .teardown = [] { warm = Warm{}; }};
+}};
+
+std::int64_t imap_n() { return concur::bench::quick() ? 100'000 : 1'000'000; }
+
+// The sum of imap(x * 2) over 0..n-1 (checked: the work is really done).
+void imap_stream() {
+  const std::int64_t n = imap_n();
+  std::int64_t total = 0;
+  for (std::int64_t r : warm.pool->imap(
+           +[](std::int64_t x) { return x * 2; }, std::views::iota(std::int64_t{0}, n), 1000))
+    total += r;
+  if (total != n * (n - 1)) throw std::runtime_error("pool_imap_stream: wrong sum");
+  sink = total;
+}
+
+// This process's peak RSS (VmHWM) in MiB since the last reset_peak_rss().
+double peak_rss_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
+  throw concur::bench::Skip("no VmHWM in /proc/self/status");
+}
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+Register imap_stream_time{[] {
+  return Scenario{.id = "pool_imap_stream",
+                  .description = "imap(x * 2) over 10^6 ints, chunksize 1000, warm 2-worker pool",
+                  .reference = "concur_pool",
+                  .impls = {{"concur_pool", [] { return time_it(imap_stream); }},
+                            {"python_pool",
+                             [] {
+                               return concur::bench::run_python("pool_imap_stream.py",
+                                                                {"time", std::to_string(imap_n())});
+                             }}},
+                  .repetitions = 5,
+                  .setup = [] { warm.pool = std::make_unique<mp::Pool>(2); },
+                  .teardown = [] { warm = Warm{}; }};
+}};
+
+Register imap_stream_rss{[] {
+  return Scenario{.id = "pool_imap_stream",
+                  .description = "peak RSS of the parent during imap(x * 2) over 10^6 ints",
+                  .reference = "concur_pool_peak_rss",
+                  .impls = {{"concur_pool_peak_rss",
+                             [] {
+                               reset_peak_rss();
+                               imap_stream();
+                               return peak_rss_mib();
+                             }},
+                            {"python_pool_peak_rss",
+                             [] {
+                               return concur::bench::run_python("pool_imap_stream.py",
+                                                                {"rss", std::to_string(imap_n())});
+                             }}},
+                  .repetitions = 3,
+                  .unit = "MiB",
+                  .setup = [] { warm.pool = std::make_unique<mp::Pool>(2); },
+                  .teardown = [] { warm = Warm{}; }};
 }};
 
 }  // namespace

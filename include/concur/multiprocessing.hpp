@@ -14,7 +14,8 @@
 // enums, std::string, standard containers, pair/tuple/optional, and user types with a
 // serialize(Archive&) member), except SharedArray/SharedMemory/Value/Connection/Queue, which
 // travel as handles (file descriptors), never as data.
-// Start methods: fork (default) and forkserver; spawn is not implemented.
+// Start methods: fork (default) and forkserver. A task's exception comes back as its own type
+// where it can be rebuilt; bodies over 64 KiB travel through a sealed memfd, not a socket.
 // Beyond Python: a worker that dies fails only its task with WorkerCrashed and is replaced
 // (Python's Pool hangs); workers die with their parent; pools never leave zombies.
 //
@@ -25,8 +26,10 @@
 #include "concur/multiprocessing/connection.hpp"
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/imap.hpp"
+#include "concur/multiprocessing/initializer.hpp"
 #include "concur/multiprocessing/pool.hpp"
 #include "concur/multiprocessing/process.hpp"
 #include "concur/multiprocessing/queue.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
+#include "concur/multiprocessing/start_method.hpp"
 #include "concur/multiprocessing/value.hpp"

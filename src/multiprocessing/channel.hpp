@@ -1,54 +1,44 @@
 // Internal: framed messages over a unix stream socket, with fds beside them (SCM_RIGHTS).
 //
-// A frame is a fixed 40-byte header (kind, fd count, three 64-bit words, a 64-bit body
-// length) followed by the body. Lengths are 64-bit and every read and write loops over
-// short transfers and EINTR, so bodies over 4 GiB travel intact. Sends use MSG_NOSIGNAL: a
-// dead peer is an error (EPIPE), never a SIGPIPE.
+// A frame is a fixed 56-byte header (kind, fd count, id, trampoline, fn, count, body length,
+// flags) followed by the body — or, for a body in a sealed memfd (Payload), no bytes at all:
+// the memfd travels as the frame's last fd. Every read and write loops over short transfers and
+// EINTR. Sends use MSG_NOSIGNAL: a dead peer is an error (EPIPE), never a SIGPIPE.
+// Received frames are untrusted: an unknown kind, an fd count or in-memory body over the caps,
+// or a memfd body that is not sealed or shorter than announced is a ProcessError, never a
+// crash or a huge allocation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <string>
 
-#include "concur/multiprocessing/wire.hpp"
+#include "concur/detail/core/error.hpp"
+#include "concur/detail/core/fd.hpp"
+#include "concur/multiprocessing/detail/message.hpp"
 
 namespace concur::multiprocessing::detail {
 
-enum class Kind : std::uint32_t {
-  task = 1,          // parent → worker: id, a = trampoline, b = user fn, body = arguments
-  process_task = 2,  // the same for a Process: the child exits after it
-  stop = 3,          // parent → worker: exit now
-  result = 4,        // worker → parent: id, body = results
-  error = 5,         // worker → parent: id, body = type '\0' message
-  spawn = 6,         // parent → forkserver: start a worker
-  spawned = 7,       // forkserver → parent: a = pid; fds = [channel, status]
-  bytes = 8,         // Connection / Queue payload
-};
+// The private core's fd helpers, under the names this module's files use.
+using concur::detail::close_fd;
+using concur::detail::read_all;
+using concur::detail::throw_errno;
+using concur::detail::wait_readable;
+using concur::detail::write_all;
 
-struct Message {
-  Kind kind = Kind::bytes;
-  std::uint64_t id = 0, a = 0, b = 0;
-  std::string body;
-  FdList fds;
-};
+/// The most fds one frame may carry (SCM_MAX_FD is 253).
+inline constexpr std::size_t max_frame_fds = 250;
+/// The largest body a receiver accepts in the socket itself (larger ones come as memfds).
+inline constexpr std::size_t max_inline_body = 1 << 20;
 
-/// Sends `m` whole (blocking). Returns false if the peer is gone (EPIPE, ECONNRESET);
-/// throws std::system_error on other failures.
-bool send_message(int sock, const Message& m);
-/// Receives one whole message (blocking). Returns false on EOF before a header (and throws
-/// ProcessError on EOF inside a frame); throws std::system_error on failure.
+/// Sends `m` whole (blocking), finishing its body first. Returns false if the peer is gone
+/// (EPIPE, ECONNRESET); throws std::system_error on other failures, ProcessError if it carries
+/// too many handles.
+bool send_message(int sock, Message& m);
+/// Receives one whole message (blocking). Returns false on EOF before a header; throws
+/// ProcessError on EOF inside a frame or a malformed frame, std::system_error on failure.
 bool recv_message(int sock, Message& m);
 
-/// Blocking full write to a pipe or socket; false if the peer is gone.
-bool write_all(int fd, const void* data, std::size_t n);
-/// Blocking full read; returns the bytes read (< n only at EOF).
-std::size_t read_all(int fd, void* data, std::size_t n);
-/// waits until `fd` is readable or `timeout_ms` passes (-1: forever); true if readable.
-bool wait_readable(int fd, int timeout_ms);
 /// Larger kernel buffers on a channel end (fewer wake-ups per large message); best effort.
 void tune_channel(int sock) noexcept;
-/// close() that ignores EINTR (Linux closes the fd anyway).
-void close_fd(int fd) noexcept;
-/// Throws std::system_error naming `call`.
-[[noreturn]] void throw_errno(const char* call);
 
 }  // namespace concur::multiprocessing::detail

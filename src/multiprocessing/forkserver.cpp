@@ -23,6 +23,7 @@
 #include <map>
 #include <mutex>
 
+#include "concur/multiprocessing/errors.hpp"
 #include "multiprocessing/registry.hpp"
 #include "multiprocessing/worker_link.hpp"
 
@@ -77,7 +78,7 @@ void spawn_one(int sock, std::map<pid_t, int>& status_fds, const sigset_t& old_m
   status_fds[pid] = st[1];
   Message reply;
   reply.kind = Kind::spawned;
-  reply.a = static_cast<std::uint64_t>(pid);
+  reply.id = static_cast<std::uint64_t>(pid);
   reply.fds.push(ch[0]);
   reply.fds.push(st[0]);  // both closed here once sent
   send_message(sock, reply);
@@ -142,7 +143,7 @@ ServerWorker forkserver_spawn() {
   if (!recv_message(s.sock, reply) || reply.kind != Kind::spawned || reply.fds.size() != 2)
     throw ProcessError("concur::multiprocessing: the forkserver died");
   const auto fds = reply.fds.release();
-  return {static_cast<pid_t>(reply.a), fds[0], fds[1]};
+  return {static_cast<pid_t>(reply.id), fds[0], fds[1]};
 }
 
 }  // namespace concur::multiprocessing::detail
@@ -157,5 +158,9 @@ void set_start_method(StartMethod method) {
 }
 
 StartMethod get_start_method() { return detail::default_method.load(); }
+
+std::vector<StartMethod> get_all_start_methods() {
+  return {StartMethod::fork, StartMethod::forkserver};
+}
 
 }  // namespace concur::multiprocessing

@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-#include "concur/multiprocessing/wire.hpp"
+#include "concur/multiprocessing/detail/wire.hpp"
 
 namespace concur::multiprocessing::detail {
 

@@ -2,25 +2,26 @@
 // idle worker (one that is blocked reading its channel), so a large task and a large result
 // can never block each other; it learns of a worker's death by EOF on its channel (the kernel
 // closes the worker's end however it dies), reaps it, fails the task it ran and starts a
-// replacement. Callers only queue tasks and wait on their TaskGroup.
+// replacement. Callers only queue tasks (or lazy sources) and wait on their sinks.
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
-#include "concur/multiprocessing/pool_core.hpp"
+#include "concur/multiprocessing/detail/pool_core.hpp"
 #include "multiprocessing/worker_link.hpp"
 
 namespace concur::multiprocessing::detail {
 
 namespace {
 
-std::string describe_exit(pid_t pid, int code) {
+std::string describe_exit(pid_t pid, int code, const char* when) {
   std::string s = "concur::multiprocessing: worker " + std::to_string(pid) + " died ";
   if (code < 0) {
     const char* name = ::strsignal(-code);
@@ -28,295 +29,429 @@ std::string describe_exit(pid_t pid, int code) {
   } else {
     s += "with exit code " + std::to_string(code);
   }
-  return s + " while running the task";
+  return s + when;
 }
 
-Outcome cancelled(const char* why) {
-  Outcome o;
-  o.state = Outcome::State::cancelled;
-  o.message = why;
-  return o;
+// Why the pool is broken (its initializer failed): every task not started fails with it.
+struct Failure {
+  Outcome::State state;
+  WireError error;
+  std::string message;
+  int exitcode = 0;
+  Outcome outcome() const {
+    Outcome o;
+    o.state = state;
+    o.error = error;
+    o.message = message;
+    o.exitcode = exitcode;
+    return o;
+  }
+};
+
+// Python's names for pool workers.
+std::string worker_name_for(StartMethod m) {
+  static std::atomic<unsigned> counter{0};
+  const char* kind = m == StartMethod::forkserver ? "ForkServerPoolWorker-"
+                     : m == StartMethod::spawn    ? "SpawnPoolWorker-"
+                                                  : "ForkPoolWorker-";
+  return kind + std::to_string(++counter);
 }
+
+// The dispatch thread's wake-up: an eventfd that outlives the pool while streams hold it.
+struct Waker {
+  concur::detail::UniqueFd fd;
+  void wake() const {
+    const std::uint64_t one = 1;
+    while (::write(fd.get(), &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
+  void drain() const {
+    std::uint64_t v;
+    while (::read(fd.get(), &v, sizeof v) < 0 && errno == EINTR) {
+    }
+  }
+};
 
 }  // namespace
 
-struct PoolCore::Impl {
+struct ProcessPoolCore::Impl {
   struct Slot {
+    enum class State { empty, starting, idle, busy };
+    State state = State::empty;
     std::unique_ptr<WorkerLink> link;
     std::optional<Task> current;
-    unsigned done = 0;
+    unsigned done = 0;  // tasks (chunks) run, for maxtasksperchild
   };
 
-  unsigned n;
-  StartMethod method;
-  unsigned maxtasks;
-  int wake_fd = -1;
+  ProcessPoolConfig config;
+  std::shared_ptr<Waker> waker;
 
   mutable std::mutex mutex;  // guards the fields below
   std::deque<Task> pending;
+  std::deque<std::shared_ptr<TaskSource>> new_sources;
   bool closing = false, terminating = false;
   std::vector<pid_t> pids;
 
   std::mutex join_mutex;
   std::thread thread;
-  std::vector<Slot> slots;  // the dispatch thread's (and the constructor's) only
 
-  void wake() {
-    const std::uint64_t one = 1;
-    while (::write(wake_fd, &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
+  // The dispatch thread's (and the constructor's) only:
+  std::vector<Slot> slots;
+  std::deque<Task> ready;
+  std::deque<std::shared_ptr<TaskSource>> sources;
+  std::optional<Failure> broken;
+
+  // ---- workers ----
+
+  std::string worker_name() const { return worker_name_for(config.method); }
 
   void start_worker(Slot& s) {
-    s.link = WorkerLink::start(method);
+    s.link = WorkerLink::start(config.method);
     s.done = 0;
-    std::lock_guard lock(mutex);
-    pids.push_back(s.link->pid());
-    if (terminating) s.link->kill(SIGKILL);  // terminate() may have missed it
-  }
-
-  // Forgets the worker's pid first: terminate() kills only listed pids, and a pid cannot be
-  // reused before we reap it.
-  int reap(Slot& s) {
+    s.state = Slot::State::idle;
     {
       std::lock_guard lock(mutex);
-      std::erase(pids, s.link->pid());
+      pids.push_back(s.link->pid());
+      if (terminating) s.link->kill(SIGKILL);  // terminate() may have missed it
     }
-    s.link->kill(SIGKILL);  // EOF may come from a worker that merely closed its channel
-    return s.link->wait_exit();
-  }
-
-  void on_death(Slot& s, bool replace) {
-    const pid_t pid = s.link->pid();
-    const int code = reap(s);
-    s.link.reset();
-    // Replace first: when the caller learns of the crash, the pool is whole again.
-    if (replace) try_start(s);
-    if (s.current) {
-      Outcome o;
-      o.state = Outcome::State::crashed;
-      o.exitcode = code;
-      o.message = describe_exit(pid, code);
-      s.current->group->complete(s.current->index, std::move(o));
-      s.current.reset();
+    Message who = identity_message(worker_name(), false);
+    s.link->send(who);  // a worker that died at once shows as EOF in the loop
+    if (config.initializer) {
+      s.state = Slot::State::starting;
+      if (!s.link->send(*config.initializer.message())) on_death(s, false);
     }
   }
 
-  // A replacement that cannot start (fork failing) leaves the slot empty; run() fails the
+  // A replacement that cannot start (fork failing) leaves the slot empty; the loop fails the
   // queued tasks if no worker is left.
   void try_start(Slot& s) {
     try {
       start_worker(s);
     } catch (...) {
       s.link.reset();
+      s.state = Slot::State::empty;
+    }
+  }
+
+  void forget_pid(Slot& s) {
+    std::lock_guard lock(mutex);
+    std::erase(pids, s.link->pid());
+  }
+
+  // Forgets the worker's pid first: terminate() kills only listed pids, and a pid cannot be
+  // reused before we reap it.
+  int reap(Slot& s) {
+    forget_pid(s);
+    s.link->kill(SIGKILL);  // EOF may come from a worker that merely closed its channel
+    return s.link->wait_exit();
+  }
+
+  void on_death(Slot& s, bool replace) {
+    const pid_t pid = s.link->pid();
+    const bool was_starting = s.state == Slot::State::starting;
+    const int code = reap(s);
+    s.link.reset();
+    s.state = Slot::State::empty;
+    if (was_starting && !broken)
+      broken = Failure{
+          Outcome::State::crashed, {}, describe_exit(pid, code, " in its initializer"), code};
+    // Replace first: when the caller learns of the crash, the pool is whole again.
+    if (replace && !broken) try_start(s);
+    if (s.current) {
+      Outcome o;
+      o.state = Outcome::State::crashed;
+      o.exitcode = code;
+      o.message = describe_exit(pid, code, " while running the task");
+      finish(std::move(*s.current), std::move(o));
+      s.current.reset();
     }
   }
 
   void retire(Slot& s) {
     Message stop;
     stop.kind = Kind::stop;
-    s.link->send(stop);
-    {
-      std::lock_guard lock(mutex);
-      std::erase(pids, s.link->pid());
+    try {
+      s.link->send(stop);
+    } catch (...) {  // already gone: reaped below all the same
     }
+    forget_pid(s);
     s.link->wait_exit();
     s.link.reset();
+    s.state = Slot::State::empty;
+  }
+
+  static void finish(Task&& t, Outcome&& o) { t.sink->complete(t.index, std::move(o)); }
+
+  // ---- the loop's steps ----
+
+  // Moves what callers queued into the dispatch thread's own lists; returns {closing,
+  // terminating}.
+  std::pair<bool, bool> take_submissions() {
+    std::lock_guard lock(mutex);
+    while (!pending.empty()) {
+      ready.push_back(std::move(pending.front()));
+      pending.pop_front();
+    }
+    while (!new_sources.empty()) {
+      sources.push_back(std::move(new_sources.front()));
+      new_sources.pop_front();
+    }
+    return {closing, terminating};
+  }
+
+  // The next task for an idle worker: a queued one, else one from a lazy source.
+  std::optional<Task> next_task(bool closing_now) {
+    if (!ready.empty()) {
+      Task t = std::move(ready.front());
+      ready.pop_front();
+      return t;
+    }
+    for (auto it = sources.begin(); it != sources.end();) {
+      bool done = false;
+      auto t = (*it)->next(closing_now, done);
+      if (done)
+        it = sources.erase(it);
+      else
+        ++it;
+      if (t) return t;
+    }
+    return std::nullopt;
+  }
+
+  void dispatch(bool closing_now) {
+    if (broken) {
+      fail_all(broken->outcome());
+      return;
+    }
+    for (auto& s : slots) {
+      if (s.state != Slot::State::idle) continue;
+      auto t = next_task(closing_now);
+      if (!t) break;
+      s.current = std::move(*t);
+      s.state = Slot::State::busy;
+      bool sent = false;
+      try {
+        sent = s.link->send(s.current->message);
+      } catch (...) {
+      }
+      if (!sent) {  // the worker died while idle: the task did not run; keep it
+        ready.push_front(std::move(*s.current));
+        s.current.reset();
+        on_death(s, true);
+      }
+    }
+  }
+
+  // Fails every task not started (and every source's future ones) with `o`'s failure.
+  void fail_all(const Outcome& proto) {
+    auto copy = [&] {
+      Outcome o;
+      o.state = proto.state;
+      o.error = proto.error;
+      o.message = proto.message;
+      o.exitcode = proto.exitcode;
+      return o;
+    };
+    for (auto& t : ready) finish(std::move(t), copy());
+    ready.clear();
+    for (auto& src : sources)
+      src->break_off(proto.message.empty() ? to_string(proto.error) : proto.message);
+    sources.clear();
+  }
+
+  bool any_worker() const {
+    for (const auto& s : slots)
+      if (s.link) return true;
+    return false;
+  }
+
+  bool idle() const {
+    if (!ready.empty() || !sources.empty()) return false;
+    for (const auto& s : slots)
+      if (s.state == Slot::State::busy || s.state == Slot::State::starting) return false;
+    return true;
+  }
+
+  // Blocks until a wake-up or a worker's channel is readable; returns the readable slots.
+  std::vector<std::size_t> wait_for_events(std::vector<pollfd>& fds) {
+    fds.clear();
+    fds.push_back({waker->fd.get(), POLLIN, 0});
+    for (auto& s : slots) fds.push_back({s.link ? s.link->channel() : -1, POLLIN, 0});
+    std::vector<std::size_t> readable;
+    if (::poll(fds.data(), fds.size(), -1) < 0) return readable;  // EINTR: loop again
+    if (fds[0].revents != 0) waker->drain();
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      if (fds[i + 1].revents != 0 && slots[i].link) readable.push_back(i);
+    return readable;
   }
 
   void on_reply(Slot& s, Message& m) {
+    if (s.state == Slot::State::starting) {  // the initializer's answer
+      if (m.kind == Kind::result) {
+        s.state = Slot::State::idle;
+        return;
+      }
+      if (!broken) broken = Failure{Outcome::State::error, decode_error(m), {}, 0};
+      retire(s);
+      return;
+    }
     Outcome o;
+    o.count = m.count;
     if (m.kind == Kind::result) {
       o.state = Outcome::State::ok;
       o.body = std::move(m.body);
       o.fds = std::move(m.fds);
     } else {
       o.state = Outcome::State::error;
-      const auto nul = m.body.find('\0');
-      o.type = m.body.substr(0, nul);
-      if (nul != std::string::npos) o.message = m.body.substr(nul + 1);
+      o.error = decode_error(m);
     }
     Task t = std::move(*s.current);
     s.current.reset();
-    s.done += static_cast<unsigned>(t.items);
-    t.group->complete(t.index, std::move(o));
-    if (maxtasks > 0 && s.done >= maxtasks) {
+    s.state = Slot::State::idle;
+    ++s.done;
+    finish(std::move(t), std::move(o));
+    if (config.maxtasksperchild > 0 && s.done >= config.maxtasksperchild) {
       retire(s);
       try_start(s);
     }
   }
 
-  bool send_task(Slot& s, Task& t) {
-    Message m;
-    m.kind = Kind::task;
-    m.a = t.trampoline;
-    m.b = t.fn;
-    m.body.swap(t.body);
-    m.fds = std::move(t.fds);
-    bool sent = false;
+  // A worker's error reply; bytes that do not decode become a ProcessError.
+  static WireError decode_error(const Message& m) {
     try {
-      sent = s.link->send(m);
-    } catch (...) {
-      sent = false;
+      Reader reader(m.body.view(), m.fds);
+      return reader.read<WireError>();
+    } catch (const std::exception& e) {
+      WireError w;
+      w.type = "concur::multiprocessing::ProcessError";
+      w.mangled = typeid(ProcessError).name();
+      w.message = std::string("concur::multiprocessing: malformed error reply: ") + e.what();
+      return w;
     }
-    if (!sent) {  // the worker died while idle: the task did not run; keep it
-      t.body.swap(m.body);
-      t.fds = std::move(m.fds);
-    }
-    return sent;
   }
 
-  void run() {
-    std::deque<Task> ready;
-    bool clean_exit = false;
-    std::vector<pollfd> fds;
-    for (;;) {
-      bool term, clos;
-      {
-        std::lock_guard lock(mutex);
-        while (!pending.empty()) {
-          ready.push_back(std::move(pending.front()));
-          pending.pop_front();
-        }
-        term = terminating;
-        clos = closing;
+  void handle_readable(const std::vector<std::size_t>& readable) {
+    for (std::size_t i : readable) {
+      Slot& s = slots[i];
+      if (!s.link) continue;
+      Message m;
+      bool got = false;
+      try {
+        got = s.link->recv(m);  // a malformed frame counts as the worker's death
+      } catch (...) {
       }
-      if (term) break;
-      for (auto& s : slots) {
-        if (ready.empty()) break;
-        if (!s.link || s.current) continue;
-        s.current = std::move(ready.front());
-        ready.pop_front();
-        if (!send_task(s, *s.current)) {
-          ready.push_front(std::move(*s.current));
-          s.current.reset();
-          on_death(s, true);
-        }
-      }
-      bool any_worker = false;
-      for (auto& s : slots) any_worker = any_worker || s.link != nullptr;
-      if (!any_worker) {
-        for (auto& t : ready)
-          t.group->complete(t.index,
-                            cancelled("concur::multiprocessing: no worker could be started"));
-        ready.clear();
-      }
-      bool idle = ready.empty();
-      for (auto& s : slots) idle = idle && !s.current;
-      if (clos && idle) {
-        clean_exit = true;
-        break;
-      }
-      fds.clear();
-      fds.push_back({wake_fd, POLLIN, 0});
-      for (auto& s : slots) fds.push_back({s.link ? s.link->channel() : -1, POLLIN, 0});
-      if (::poll(fds.data(), fds.size(), -1) < 0) {
-        if (errno == EINTR) continue;
-        break;  // cannot happen with valid fds; treated as terminate below
-      }
-      if (fds[0].revents != 0) {
-        std::uint64_t v;
-        while (::read(wake_fd, &v, sizeof v) < 0 && errno == EINTR) {
-        }
-      }
-      for (std::size_t i = 0; i < slots.size(); ++i) {
-        if (fds[i + 1].revents == 0 || !slots[i].link) continue;
-        Slot& s = slots[i];
-        Message m;
-        bool got = false;
-        try {
-          got = s.link->recv(m);
-        } catch (...) {
-          got = false;
-        }
+      const bool expected = got && (m.kind == Kind::result || m.kind == Kind::error) &&
+                            (s.state == Slot::State::busy || s.state == Slot::State::starting);
+      if (expected) {
+        on_reply(s, m);
+      } else {
         bool replace;
         {
           std::lock_guard lock(mutex);
           replace = !terminating;
         }
-        if (!got || !s.current)
-          on_death(s, replace);
-        else
-          on_reply(s, m);
+        on_death(s, replace);
       }
     }
-    // Leaving: stop the workers (gracefully after close(), by SIGKILL on terminate) and fail
-    // whatever did not run.
+  }
+
+  // Leaving: stop the workers (gracefully after close(), by SIGKILL on terminate) and fail
+  // whatever did not run.
+  void shutdown(bool clean) {
     for (auto& s : slots) {
       if (!s.link) continue;
-      if (clean_exit) {
+      if (clean)
         retire(s);
-      } else {
+      else
         on_death(s, false);
-      }
     }
-    {
-      std::lock_guard lock(mutex);
-      while (!pending.empty()) {
-        ready.push_back(std::move(pending.front()));
-        pending.pop_front();
+    take_submissions();
+    fail_all(Outcome::cancelled("concur::multiprocessing: the pool was terminated"));
+  }
+
+  void run() {
+    bool clean = false;
+    std::vector<pollfd> fds;
+    for (;;) {
+      const auto [closing_now, terminating_now] = take_submissions();
+      if (terminating_now) break;
+      dispatch(closing_now);
+      if (!any_worker() && !broken)
+        fail_all(Outcome::cancelled("concur::multiprocessing: no worker could be started"));
+      if (closing_now && idle()) {
+        clean = true;
+        break;
       }
+      handle_readable(wait_for_events(fds));
     }
-    for (auto& t : ready)
-      t.group->complete(t.index, cancelled("concur::multiprocessing: the pool was terminated"));
+    shutdown(clean);
   }
 };
 
-PoolCore::PoolCore(unsigned processes, StartMethod method, unsigned maxtasksperchild)
-    : impl_(std::make_unique<Impl>()) {
+ProcessPoolCore::ProcessPoolCore(ProcessPoolConfig config) : impl_(std::make_shared<Impl>()) {
   Impl& d = *impl_;
-  d.n = processes == 0 ? cpu_count() : processes;
-  d.method = method;
-  d.maxtasks = maxtasksperchild;
-  d.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (d.wake_fd < 0) throw_errno("eventfd");
-  d.slots.resize(d.n);
+  d.config = std::move(config);
+  if (d.config.processes == 0) d.config.processes = cpu_count();
+  d.waker = std::make_shared<Waker>();
+  d.waker->fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!d.waker->fd) throw_errno("concur::multiprocessing: eventfd");
+  d.slots.resize(d.config.processes);
   try {
     for (auto& s : d.slots) d.start_worker(s);
     d.thread = std::thread([&d] { d.run(); });
   } catch (...) {
     d.slots.clear();  // WorkerLink's destructor kills and reaps
-    close_fd(d.wake_fd);
     throw;
   }
 }
 
-PoolCore::~PoolCore() {
-  terminate();
-  close_fd(impl_->wake_fd);
-}
+ProcessPoolCore::~ProcessPoolCore() { terminate(); }
 
-void PoolCore::submit(std::vector<Task> tasks) {
+void ProcessPoolCore::submit(std::vector<Task> tasks) {
   {
     std::lock_guard lock(impl_->mutex);
     if (impl_->closing || impl_->terminating)
       throw std::invalid_argument("concur::multiprocessing: Pool not running");
     for (auto& t : tasks) impl_->pending.push_back(std::move(t));
   }
-  impl_->wake();
+  impl_->waker->wake();
 }
 
-void PoolCore::close() {
+void ProcessPoolCore::submit(std::shared_ptr<TaskSource> source) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->closing || impl_->terminating)
+      throw std::invalid_argument("concur::multiprocessing: Pool not running");
+    impl_->new_sources.push_back(std::move(source));
+  }
+  impl_->waker->wake();
+}
+
+std::function<void()> ProcessPoolCore::waker() const {
+  return [w = impl_->waker] { w->wake(); };
+}
+
+void ProcessPoolCore::close() {
   {
     std::lock_guard lock(impl_->mutex);
     impl_->closing = true;
   }
-  impl_->wake();
+  impl_->waker->wake();
 }
 
-void PoolCore::terminate() {
+void ProcessPoolCore::terminate() {
   {
     std::lock_guard lock(impl_->mutex);
     impl_->terminating = true;
     // Unblocks the dispatch thread if it is in the middle of a large transfer.
     for (pid_t pid : impl_->pids) ::kill(pid, SIGKILL);
   }
-  impl_->wake();
+  impl_->waker->wake();
   std::lock_guard lock(impl_->join_mutex);
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-void PoolCore::join() {
+void ProcessPoolCore::join() {
   {
     std::lock_guard lock(impl_->mutex);
     if (!impl_->closing && !impl_->terminating)
@@ -326,10 +461,9 @@ void PoolCore::join() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-unsigned PoolCore::processes() const { return impl_->n; }
-unsigned PoolCore::maxtasksperchild() const { return impl_->maxtasks; }
+unsigned ProcessPoolCore::processes() const { return impl_->config.processes; }
 
-std::vector<pid_t> PoolCore::pids() const {
+std::vector<pid_t> ProcessPoolCore::pids() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->pids;
 }

@@ -1,41 +1,65 @@
-#include <csignal>
-#include <cstring>
+// Where task outcomes wait for their callers: TaskGroup (a fixed set: map, apply_async) and
+// TaskStream (imap's chunks, made lazily within a window ahead of the consumer).
+#include <cstdio>
 
-#include "concur/multiprocessing/pool_core.hpp"
+#include "concur/detail/core/deadline.hpp"
+#include "concur/errors.hpp"
+#include "concur/multiprocessing/detail/pool_core.hpp"
 
 namespace concur::multiprocessing::detail {
 
+void Outcome::throw_if_failed() const {
+  switch (state) {
+    case State::ok:
+      return;
+    case State::error:
+      rethrow(error);
+    case State::crashed:
+      throw WorkerCrashed(message, exitcode);
+    case State::local:
+      std::rethrow_exception(local);
+    default:
+      throw ProcessError(message.empty() ? "concur::multiprocessing: task cancelled" : message);
+  }
+}
+
+Outcome Outcome::cancelled(std::string why) {
+  Outcome o;
+  o.state = State::cancelled;
+  o.message = std::move(why);
+  return o;
+}
+
 void TaskGroup::complete(std::size_t index, Outcome&& o) {
+  std::vector<std::function<void()>> hooks;
   {
     std::lock_guard lock(mutex_);
     if (outcomes_[index].state != Outcome::State::pending) return;
     outcomes_[index] = std::move(o);
-    ++done_;
-    order_.push_back(index);
+    if (++done_ == outcomes_.size()) hooks.swap(hooks_);
   }
   cv_.notify_all();
+  for (auto& h : hooks) {
+    try {
+      h();
+    } catch (const std::exception& e) {  // a callback must not take the pool's thread down
+      std::fprintf(stderr, "concur::multiprocessing: a result callback threw: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "concur::multiprocessing: a result callback threw\n");
+    }
+  }
 }
 
 bool TaskGroup::wait_all(std::optional<Duration> timeout) {
+  concur::detail::check_timeout(timeout);
+  const auto deadline = concur::detail::Deadline::after(timeout);
   std::unique_lock lock(mutex_);
   auto all = [this] { return done_ == outcomes_.size(); };
-  if (!timeout) {
+  if (deadline.is_never()) {
     cv_.wait(lock, all);
     return true;
   }
-  return cv_.wait_for(lock, *timeout, all);
-}
-
-void TaskGroup::wait_one(std::size_t index) {
-  std::unique_lock lock(mutex_);
-  cv_.wait(lock, [&] { return outcomes_[index].state != Outcome::State::pending; });
-}
-
-std::optional<std::size_t> TaskGroup::next_completed() {
-  std::unique_lock lock(mutex_);
-  if (handed_ == outcomes_.size()) return std::nullopt;
-  cv_.wait(lock, [&] { return order_.size() > handed_; });
-  return order_[handed_++];
+  return cv_.wait_until(lock, deadline.time_point(), all);
 }
 
 bool TaskGroup::ready() const {
@@ -57,21 +81,119 @@ const Outcome& TaskGroup::outcome(std::size_t index) const {
     std::lock_guard lock(mutex_);
     o = &outcomes_[index];
   }
-  switch (o->state) {
-    case Outcome::State::ok:
-      return *o;
-    case Outcome::State::error:
-      throw RemoteError(o->type, o->message);
-    case Outcome::State::crashed:
-      throw WorkerCrashed(o->message, o->exitcode);
-    default:
-      throw ProcessError(o->message.empty() ? "concur::multiprocessing: task cancelled"
-                                            : o->message);
-  }
+  o->throw_if_failed();
+  return *o;
 }
 
 void TaskGroup::throw_if_failed() const {
   for (std::size_t i = 0; i < outcomes_.size(); ++i) outcome(i);
+}
+
+void TaskGroup::on_ready(std::function<void()> hook) {
+  {
+    std::lock_guard lock(mutex_);
+    if (done_ != outcomes_.size()) {
+      hooks_.push_back(std::move(hook));
+      return;
+    }
+  }
+  hook();
+}
+
+void TaskStream::complete(std::size_t index, Outcome&& o) {
+  {
+    std::lock_guard lock(mutex_);
+    if (abandoned_ || done_.count(index) != 0 || index < next_ordered_) return;
+    done_.emplace(index, std::move(o));
+    order_.push_back(index);
+  }
+  cv_.notify_all();
+}
+
+bool TaskStream::may_produce(bool closing) const {
+  std::lock_guard lock(mutex_);
+  return !abandoned_ && !total_ && (closing || produced_ < taken_ + window_);
+}
+
+bool TaskStream::abandoned() const {
+  std::lock_guard lock(mutex_);
+  return abandoned_;
+}
+
+std::size_t TaskStream::produced() const {
+  std::lock_guard lock(mutex_);
+  return produced_;
+}
+
+void TaskStream::produced_one() {
+  std::lock_guard lock(mutex_);
+  ++produced_;
+}
+
+void TaskStream::set_total(std::size_t total) {
+  {
+    std::lock_guard lock(mutex_);
+    total_ = total;
+  }
+  cv_.notify_all();
+}
+
+void TaskStream::break_off(std::string why) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!total_) broken_ = std::move(why);
+  }
+  cv_.notify_all();
+}
+
+std::optional<Outcome> TaskStream::take(bool ordered, std::optional<Duration> timeout) {
+  concur::detail::check_timeout(timeout);
+  const auto deadline = concur::detail::Deadline::after(timeout);
+  std::unique_lock lock(mutex_);
+  std::optional<std::size_t> pick;
+  auto settled = [&] {
+    if (ordered) {
+      if (done_.count(next_ordered_) != 0) {
+        pick = next_ordered_;
+        return true;
+      }
+      return (total_ && next_ordered_ >= *total_) || broken_.has_value();
+    }
+    while (!order_.empty()) {
+      const std::size_t i = order_.front();
+      order_.pop_front();
+      if (done_.count(i) != 0) {
+        pick = i;
+        return true;
+      }
+    }
+    return (total_ && taken_ >= *total_) || broken_.has_value();
+  };
+  if (deadline.is_never())
+    cv_.wait(lock, settled);
+  else if (!cv_.wait_until(lock, deadline.time_point(), settled))
+    throw concur::TimeoutError("concur::multiprocessing: imap next() timed out");
+  if (!pick) {
+    if (broken_ && !(total_ && (ordered ? next_ordered_ : taken_) >= *total_))
+      throw ProcessError(*broken_);
+    return std::nullopt;
+  }
+  auto node = done_.extract(*pick);
+  if (ordered) ++next_ordered_;
+  ++taken_;
+  lock.unlock();
+  wake_();  // room in the window
+  return std::move(node.mapped());
+}
+
+void TaskStream::abandon() {
+  {
+    std::lock_guard lock(mutex_);
+    abandoned_ = true;
+    done_.clear();
+    order_.clear();
+  }
+  wake_();
 }
 
 }  // namespace concur::multiprocessing::detail

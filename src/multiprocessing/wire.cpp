@@ -1,10 +1,11 @@
-#include "concur/multiprocessing/wire.hpp"
+#include "concur/multiprocessing/detail/wire.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "concur/detail/core/error.hpp"
+#include "concur/detail/core/fd.hpp"
 #include "concur/multiprocessing/errors.hpp"
-#include "multiprocessing/channel.hpp"
 
 namespace concur::multiprocessing::detail {
 
@@ -26,7 +27,7 @@ std::vector<int> FdList::release() {
 }
 
 void FdList::clear() {
-  for (int fd : fds_) close_fd(fd);
+  for (int fd : fds_) concur::detail::close_fd(fd);
   fds_.clear();
 }
 
@@ -47,7 +48,7 @@ std::uint32_t attach_fd(int fd) {
         "concur::multiprocessing: a handle can only travel as a task or Process "
         "argument, a result or through a Connection");
   const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC)");
+  if (copy < 0) concur::detail::throw_errno("concur::multiprocessing: fcntl(F_DUPFD_CLOEXEC)");
   sink->push(copy);
   return static_cast<std::uint32_t>(sink->size() - 1);
 }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "concur/detail/core/exit_status.hpp"
 #include "multiprocessing/registry.hpp"
 
 namespace concur::multiprocessing::detail {
@@ -44,10 +45,8 @@ std::unique_ptr<WorkerLink> WorkerLink::start(StartMethod method) {
 }
 
 WorkerLink::~WorkerLink() {
-  if (!exitcode_) {
-    kill(SIGKILL);
-    wait_exit();
-  }
+  kill(SIGKILL);  // nothing if it already exited
+  wait_exit();
   close_channel();
   if (pidfd_ != exit_fd_) close_fd(pidfd_);
   close_fd(exit_fd_);
@@ -61,6 +60,7 @@ void WorkerLink::close_channel() {
 }
 
 void WorkerLink::kill(int sig) {
+  std::lock_guard lock(reap_mutex_);
   if (exitcode_) return;
   if (via_server_ && wait_readable(exit_fd_, 0)) return;  // already dead and reaped
   if (pidfd_ >= 0)
@@ -69,42 +69,39 @@ void WorkerLink::kill(int sig) {
     ::kill(pid_, sig);
 }
 
-int WorkerLink::decode(int status) {
-  if (WIFSIGNALED(status)) return -WTERMSIG(status);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return -SIGKILL;
-}
-
-int WorkerLink::wait_exit() {
-  if (exitcode_) return *exitcode_;
+int WorkerLink::reap_locked(bool block) {
   int status = 0;
   if (via_server_) {
     if (read_all(exit_fd_, &status, sizeof status) != sizeof status)
       status = SIGKILL;  // server gone
   } else {
-    while (::waitpid(pid_, &status, 0) < 0) {
-      if (errno == EINTR) continue;
-      status = SIGKILL;  // reaped elsewhere (a SIGCHLD=SIG_IGN program): report it as killed
-      break;
-    }
+    pid_t r;
+    do r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r == 0) return -1;
+    if (r < 0) status = SIGKILL;  // reaped elsewhere (SIGCHLD=SIG_IGN): report it as killed
   }
-  exitcode_ = decode(status);
+  exitcode_ = concur::detail::returncode_of(status);
+  return 0;
+}
+
+int WorkerLink::wait_exit() {
+  {
+    std::lock_guard lock(reap_mutex_);
+    if (exitcode_) return *exitcode_;
+  }
+  // Wait without the lock (another thread may poll try_exit() meanwhile), then reap.
+  if (exit_fd_ >= 0) wait_readable(exit_fd_, -1);
+  std::lock_guard lock(reap_mutex_);
+  if (!exitcode_) reap_locked(true);
   return *exitcode_;
 }
 
 std::optional<int> WorkerLink::try_exit() {
+  std::lock_guard lock(reap_mutex_);
   if (exitcode_) return exitcode_;
-  if (via_server_) {
-    if (!wait_readable(exit_fd_, 0)) return std::nullopt;
-    return wait_exit();
-  }
-  int status = 0;
-  pid_t r;
-  do r = ::waitpid(pid_, &status, WNOHANG);
-  while (r < 0 && errno == EINTR);
-  if (r == 0) return std::nullopt;
-  if (r < 0) status = SIGKILL;
-  exitcode_ = decode(status);
+  if (via_server_ && !wait_readable(exit_fd_, 0)) return std::nullopt;
+  reap_locked(false);
   return exitcode_;
 }
 

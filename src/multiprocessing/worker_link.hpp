@@ -10,9 +10,11 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
 
-#include "concur/multiprocessing/errors.hpp"
+#include "concur/multiprocessing/start_method.hpp"
 #include "multiprocessing/channel.hpp"
 
 namespace concur::multiprocessing::detail {
@@ -29,14 +31,17 @@ class WorkerLink {
   pid_t pid() const { return pid_; }
   /// The parent end of the channel: readable when a message or EOF (death) arrives.
   int channel() const { return channel_; }
-  bool send(const Message& m) { return send_message(channel_, m); }
+  bool send(Message& m) { return send_message(channel_, m); }
   /// False at EOF (the worker closed its end: it exited or is exiting).
   bool recv(Message& m) { return recv_message(channel_, m); }
   /// Readable once the worker has exited (a pidfd, or the forkserver's status pipe).
   int exit_fd() const { return exit_fd_; }
+  /// A pidfd of the worker (-1 on kernels without pidfd_open).
+  int pidfd() const { return pidfd_; }
   /// Sends `sig` unless the worker was already reaped.
   void kill(int sig);
   /// Blocks until the worker exited and is reaped; its exit code (negative N: signal N).
+  /// kill(), wait_exit() and try_exit() may be called from different threads.
   int wait_exit();
   /// The exit code if the worker has exited (reaping it), else nullopt. Never blocks.
   std::optional<int> try_exit();
@@ -45,17 +50,37 @@ class WorkerLink {
 
  private:
   WorkerLink() = default;
-  int decode(int status);
+  int reap_locked(bool block);  // -1: not exited yet (block = false)
   pid_t pid_ = -1;
   int channel_ = -1;
   int exit_fd_ = -1;
   int pidfd_ = -1;  // for kill(): names this very process even if its pid is reused
   bool via_server_ = false;
+  std::mutex reap_mutex_;  // guards exitcode_ and reaping
   std::optional<int> exitcode_;
 };
 
 /// The worker's loop: runs tasks from `channel` until told to stop or the parent goes away.
 [[noreturn]] void worker_main(int channel);
+
+/// Who a process started by this library is (Python's current_process().name, daemon, and
+/// its parent's name and pid). Sent to a new worker as a Kind::identity message.
+struct ProcessIdentity {
+  std::string name = "MainProcess";
+  bool daemon = false;
+  std::string parent_name;
+  std::int64_t parent_pid = 0;  // 0: no parent of ours (the main process)
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(name, daemon, parent_name, parent_pid);
+  }
+};
+/// This process's identity.
+ProcessIdentity own_identity();
+/// The identity message for a child of this process named `name`.
+Message identity_message(const std::string& name, bool daemon);
+/// In a worker: adopts the identity a Kind::identity message carries (ignores malformed ones).
+void set_identity(const Message& m);
 
 /// The forkserver's side: asks it for a worker. Returns pid and fds [channel, status].
 /// Starts the server first if needed. Throws std::system_error / ProcessError.

@@ -1,51 +1,57 @@
 // The worker's loop. Runs in a forked child: it calls the trampoline whose address the
 // parent sent (valid here: the child runs the same binary image, fork()ed from the parent or
-// from the forkserver, itself forked from the parent) and answers with the result or the
-// exception's type and message. It always leaves with _exit(): the parent's atexit handlers
-// and static destructors are the parent's business.
-#include <cxxabi.h>
+// from the forkserver, itself forked from the parent) and answers with the result or a
+// WireError describing the exception. It always leaves with _exit(): the parent's atexit
+// handlers and static destructors are the parent's business.
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
-#include <memory>
-#include <typeinfo>
 
+#include "concur/multiprocessing/detail/remote_error.hpp"
+#include "concur/multiprocessing/detail/trampolines.hpp"
 #include "multiprocessing/worker_link.hpp"
 
 namespace concur::multiprocessing::detail {
 namespace {
 
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(name, nullptr, nullptr, &status),
-                                           std::free);
-  return status == 0 && d ? std::string(d.get()) : std::string(name);
-}
-
-// Runs one task; fills `reply` with the result or the error.
+// Runs one task; fills `reply` with the result or the error. Never throws.
 void run_task(const Message& task, Message& reply) {
   reply.id = task.id;
+  reply.count = 0;
   reply.body.clear();
   reply.fds.clear();
   try {
-    const auto trampoline = reinterpret_cast<Trampoline>(static_cast<std::uintptr_t>(task.a));
-    trampoline(static_cast<std::uintptr_t>(task.b), task.body, task.fds, reply.body, reply.fds);
+    const auto trampoline = reinterpret_cast<Trampoline>(task.trampoline);
+    trampoline(task, reply);
     reply.kind = Kind::result;
-  } catch (const std::exception& e) {
-    reply.kind = Kind::error;
-    reply.fds.clear();
-    reply.body = demangle(typeid(e).name());
-    reply.body.push_back('\0');
-    reply.body += e.what();
+    return;
   } catch (...) {
     reply.kind = Kind::error;
+    reply.count = 0;
+    reply.body.clear();
     reply.fds.clear();
-    const std::type_info* t = abi::__cxa_current_exception_type();
-    reply.body = t != nullptr ? demangle(t->name()) : std::string("unknown exception");
-    reply.body.push_back('\0');
+    try {
+      write_values(reply.body, reply.fds, describe_current_exception());
+    } catch (...) {  // out of memory while describing it: an empty error
+      reply.body.clear();
+    }
   }
+}
+
+[[noreturn]] void finish_process_task(const Message& reply) {
+  if (reply.kind == Kind::error) {
+    std::string what = "unknown exception";
+    try {
+      Reader reader(reply.body.view(), reply.fds);
+      what = to_string(reader.read<WireError>());
+    } catch (...) {
+    }
+    std::fprintf(stderr, "Process %d: %s\n", static_cast<int>(::getpid()), what.c_str());
+    std::fflush(stderr);
+    ::_exit(1);
+  }
+  ::_exit(0);
 }
 
 }  // namespace
@@ -60,19 +66,15 @@ void worker_main(int channel) {
       got = false;
     }
     if (!got || task.kind == Kind::stop) ::_exit(0);  // EOF: the parent is gone or done
+    if (task.kind == Kind::identity) {
+      set_identity(task);
+      continue;
+    }
     run_task(task, reply);
     task.fds.clear();
+    task.body.clear();
     std::fflush(nullptr);
-    if (task.kind == Kind::process_task) {
-      if (reply.kind == Kind::error) {
-        const auto nul = reply.body.find('\0');
-        std::fprintf(stderr, "Process %d: %s: %s\n", static_cast<int>(::getpid()),
-                     reply.body.substr(0, nul).c_str(), reply.body.c_str() + nul + 1);
-        std::fflush(stderr);
-        ::_exit(1);
-      }
-      ::_exit(0);
-    }
+    if (task.kind == Kind::process_task) finish_process_task(reply);
     bool sent = false;
     try {
       sent = send_message(channel, reply);

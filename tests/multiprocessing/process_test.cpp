@@ -1,11 +1,13 @@
 // Process: start, join, exit codes, signals; arguments travel serialized.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <concur/multiprocessing.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "support/leak_check.hpp"
@@ -79,4 +81,111 @@ TEST_F(ProcessTest, DestructorJoins) {
     pid = p.pid();
   }
   EXPECT_TRUE(concur::test::process_gone(pid));
+}
+
+TEST_F(ProcessTest, NamesAreProcessNUnlessGiven) {
+  mp::Process a(+[] {});
+  mp::Process b(+[] {});
+  EXPECT_EQ(a.name().rfind("Process-", 0), 0u);
+  EXPECT_NE(a.name(), b.name());
+  mp::Process c(
+      {.name = "reader", .daemon = true}, +[] {});
+  EXPECT_EQ(c.name(), "reader");
+  EXPECT_TRUE(c.daemon());
+  EXPECT_FALSE(a.daemon());
+}
+
+TEST_F(ProcessTest, ChildKnowsItsNameAndParent) {
+  auto [parent_end, child_end] = mp::Pipe();
+  mp::Process p(
+      {.name = "kid"},
+      +[](mp::Connection c) {
+        const auto parent = mp::parent_process();
+        c.send(std::make_tuple(mp::current_process().name, mp::current_process().pid,
+                               parent ? parent->name : std::string("?"), parent ? parent->pid : 0));
+      },
+      child_end);
+  p.start();
+  const auto [name, pid, parent_name, parent_pid] =
+      parent_end.recv<std::tuple<std::string, pid_t, std::string, pid_t>>();
+  p.join();
+  EXPECT_EQ(name, "kid");
+  EXPECT_EQ(pid, p.pid());
+  EXPECT_EQ(parent_name, "MainProcess");
+  EXPECT_EQ(parent_pid, ::getpid());
+}
+
+TEST_F(ProcessTest, SentinelIsReadableOnceTheChildEnded) {
+  auto [parent_end, child_end] = mp::Pipe();
+  mp::Process p(
+      +[](mp::Connection c) { (void)c.recv<int>(); }, child_end);
+  EXPECT_THROW((void)p.sentinel(), mp::ProcessError);
+  p.start();
+  pollfd pfd{p.sentinel(), POLLIN, 0};
+  EXPECT_EQ(::poll(&pfd, 1, 0), 0);
+  parent_end.send(1);
+  EXPECT_EQ(::poll(&pfd, 1, 5000), 1);
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+}
+
+TEST_F(ProcessTest, CloseRefusesARunningChildThenReleasesIt) {
+  auto [parent_end, child_end] = mp::Pipe();
+  mp::Process p(
+      +[](mp::Connection c) { (void)c.recv<int>(); }, child_end);
+  p.start();
+  EXPECT_THROW(p.close(), std::invalid_argument);
+  parent_end.send(1);
+  p.join();
+  p.close();
+  p.close();  // idempotent
+  EXPECT_THROW((void)p.exitcode(), std::invalid_argument);
+  EXPECT_THROW(p.join(), std::invalid_argument);
+  EXPECT_EQ(p.name().rfind("Process-", 0), 0u);  // still readable
+}
+
+TEST_F(ProcessTest, ActiveChildrenListsRunningOnesAndReapsTheRest) {
+  auto [parent_end, child_end] = mp::Pipe();
+  mp::Process waiting(
+      +[](mp::Connection c) { (void)c.recv<int>(); }, child_end);
+  mp::Process quick(+[] {});
+  waiting.start();
+  quick.start();
+  quick.join();
+  const auto kids = mp::active_children();
+  EXPECT_EQ(kids, std::vector<pid_t>{waiting.pid()});
+  parent_end.send(1);
+  waiting.join();
+  EXPECT_TRUE(mp::active_children().empty());
+}
+
+TEST_F(ProcessTest, DaemonIsTerminatedWhenItsProcessObjectGoes) {
+  auto [parent_end, child_end] = mp::Pipe();
+  pid_t pid = 0;
+  {
+    mp::Process d(
+        {.daemon = true}, +[](mp::Connection c) { (void)c.recv<int>(); }, child_end);
+    d.start();
+    pid = d.pid();
+  }  // no hang: SIGTERM, then reaped
+  EXPECT_TRUE(concur::test::process_gone(pid));
+}
+
+TEST_F(ProcessTest, DaemonMayNotStartChildren) {
+  auto [parent_end, child_end] = mp::Pipe();
+  mp::Process d(
+      {.daemon = true},
+      +[](mp::Connection c) {
+        mp::Process inner(+[] {});
+        try {
+          inner.start();
+          c.send(std::string("started"));
+        } catch (const mp::ProcessError& e) {
+          c.send(std::string(e.what()));
+        }
+      },
+      child_end);
+  d.start();
+  EXPECT_NE(parent_end.recv<std::string>().find("daemonic"), std::string::npos);
+  d.join();
 }

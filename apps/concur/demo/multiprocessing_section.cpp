@@ -104,7 +104,7 @@ void pool_sums(Context& ctx) {
   pool.map(double_it, std::vector<std::int64_t>{1, 2});  // warm: workers up before the clock
   const auto args = std::vector<std::string>{std::to_string(n), std::to_string(workers)};
 
-  ctx.report.code("pool.map(sum_part, parts);   // each part serialized through a pipe");
+  ctx.report.code("pool.map(sum_part, parts);   // each part written once into a sealed memfd");
   const std::vector<std::int64_t> ones(n, 1);
   std::int64_t copied = 0;
   const double copy_s = seconds_of([&] {

@@ -1,45 +1,67 @@
-// concur/multiprocessing/async_result.hpp — the result of Pool::apply_async / map_async.
+// concur/multiprocessing/async_result.hpp — the result of Pool::apply_async / map_async /
+// starmap_async.
 //
 //   auto r = pool.apply_async(+[](int x) { return x * x; }, 7);
-//   int v = r.get(1s);   // throws TimeoutError if not ready within 1 s
+//   r.callback([](const int& v) { std::cout << v; });   // on the pool's result thread
+//   int v = r.get(1s);   // concur::TimeoutError if not ready within 1 s
 //
-// get() rethrows a task's failure: RemoteError (it threw), WorkerCrashed (its worker died),
-// ProcessError (the pool was terminated before it ran). get() may be called again: each call
-// decodes the result anew.
+// get() rethrows a task's failure: its own exception type when it can be rebuilt (see
+// errors.hpp), RemoteError, WorkerCrashed (its worker died), ProcessError (the pool was
+// terminated before it ran). get() may be called again: each call decodes the result anew.
+// Callbacks (Python's callback= / error_callback=) run once the result is ready, on the pool's
+// result thread — or at once, in the calling thread, if it is ready already. They should return
+// quickly: the pool hands out no work while one runs. An exception escaping a callback is
+// printed to stderr and dropped.
 //
 // Thread safety: all members are safe from any thread.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
 
-#include "concur/multiprocessing/pool_core.hpp"
+#include "concur/multiprocessing/detail/pool_core.hpp"
 
 namespace concur::multiprocessing {
+
+namespace detail {
+template <class R>
+struct result_callback {
+  using type = std::function<void(const R&)>;
+};
+template <>
+struct result_callback<void> {
+  using type = std::function<void()>;
+};
+}  // namespace detail
 
 template <class R>
 class AsyncResult {
  public:
-  AsyncResult(std::shared_ptr<detail::TaskGroup> group,
-              std::function<R(const detail::TaskGroup&)> decode)
+  using Decode = std::function<R(const detail::TaskGroup&)>;
+  using Callback = typename detail::result_callback<R>::type;
+
+  AsyncResult(std::shared_ptr<detail::TaskGroup> group, Decode decode)
       : group_(std::move(group)), decode_(std::move(decode)) {}
 
-  /// Waits (at most `timeout`) and returns the result. Throws TimeoutError, RemoteError,
-  /// WorkerCrashed, ProcessError.
+  /// Waits (at most `timeout`) and returns the result. Throws concur::TimeoutError, the task's
+  /// exception, WorkerCrashed, ProcessError; std::invalid_argument for a negative timeout.
   R get(std::optional<Duration> timeout = {}) {
-    if (!group_->wait_all(timeout))
-      throw TimeoutError("concur::multiprocessing: AsyncResult.get() timed out");
+    wait(timeout);
     group_->throw_if_failed();
     if constexpr (std::is_void_v<R>)
       decode_(*group_);
     else
       return decode_(*group_);
   }
-  /// Waits until ready, or until `timeout` passes. Never throws.
-  void wait(std::optional<Duration> timeout = {}) { group_->wait_all(timeout); }
+  /// Waits until ready. Throws concur::TimeoutError if `timeout` passes first.
+  void wait(std::optional<Duration> timeout = {}) {
+    if (!group_->wait_all(timeout))
+      throw concur::TimeoutError("concur::multiprocessing: AsyncResult timed out");
+  }
   bool ready() const { return group_->ready(); }
   /// Whether every task succeeded. Throws std::invalid_argument if not ready (as Python).
   bool successful() const {
@@ -47,10 +69,35 @@ class AsyncResult {
       throw std::invalid_argument("concur::multiprocessing: AsyncResult is not ready");
     return group_->successful();
   }
+  /// Calls fn(result) once it succeeded (Python's callback=).
+  AsyncResult& callback(Callback fn) {
+    group_->on_ready([g = group_, d = decode_, fn = std::move(fn)] {
+      if (!g->successful()) return;
+      if constexpr (std::is_void_v<R>) {
+        d(*g);
+        fn();
+      } else {
+        fn(d(*g));
+      }
+    });
+    return *this;
+  }
+  /// Calls fn(the exception) once it failed (Python's error_callback=).
+  AsyncResult& error_callback(std::function<void(std::exception_ptr)> fn) {
+    group_->on_ready([g = group_, fn = std::move(fn)] {
+      if (g->successful()) return;
+      try {
+        g->throw_if_failed();
+      } catch (...) {
+        fn(std::current_exception());
+      }
+    });
+    return *this;
+  }
 
  private:
   std::shared_ptr<detail::TaskGroup> group_;
-  std::function<R(const detail::TaskGroup&)> decode_;
+  Decode decode_;
 };
 
 }  // namespace concur::multiprocessing

@@ -45,8 +45,8 @@
 #include <vector>
 
 #include "concur/duration.hpp"
+#include "concur/multiprocessing/detail/wire.hpp"
 #include "concur/multiprocessing/errors.hpp"
-#include "concur/multiprocessing/wire.hpp"
 
 namespace concur::multiprocessing {
 

@@ -1,40 +1,28 @@
-// concur/multiprocessing/errors.hpp — start methods, cpu_count() and the exceptions of
-// concur::multiprocessing.
+// concur/multiprocessing/errors.hpp — the exceptions of concur::multiprocessing.
 //
 //   try { pool.map(f, items); }
+//   catch (const std::out_of_range& e) { ... }                  // the task's own type, rebuilt
 //   catch (const concur::multiprocessing::RemoteError& e) { std::cerr << e.type << ": " <<
 //   e.message; } catch (const concur::multiprocessing::WorkerCrashed& e) { std::cerr << e.exitcode;
 //   }  // -9: SIGKILL
 //
-// Thread safety: set_start_method() must be called while the program is single-threaded
-// (early in main); cpu_count() is thread-safe.
+// A task's exception comes back as its own type when this process can rebuild it: the standard
+// exceptions (std::logic_error, invalid_argument, domain_error, length_error, out_of_range,
+// runtime_error, range_error, overflow_error, underflow_error, system_error with its code and
+// category, bad_alloc, bad_cast, ...), concur::TimeoutError, ProcessError, and the types named
+// by register_exception<E>(). Anything else is a RemoteError{type, message}.
+//
+// Thread safety: register_exception() is thread-safe; the types are plain exceptions.
 #pragma once
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <typeinfo>
+
+#include "concur/errors.hpp"
 
 namespace concur::multiprocessing {
-
-/// How workers and processes are started.
-/// - fork: the worker is fork()ed from the calling process (default; fastest).
-/// - forkserver: a clean single-threaded server, forked by set_start_method() early in main,
-///   forks the workers; safe when the program later has busy threads or held locks.
-/// - spawn: not implemented; asking for it throws std::invalid_argument.
-enum class StartMethod { fork, forkserver, spawn };
-
-/// Sets the start method of Process and of pools whose PoolOptions keep the default.
-/// StartMethod::forkserver forks the server now: call it early in main, while single-threaded.
-/// Throws std::invalid_argument for StartMethod::spawn, std::system_error if the server cannot
-/// be started. Calling it again with the same method is a no-op.
-void set_start_method(StartMethod method);
-
-/// The start method set by set_start_method() (StartMethod::fork if never called).
-StartMethod get_start_method();
-
-/// The number of CPUs this process may use: the size of its affinity mask
-/// (sched_getaffinity), limited by a cgroup v2 `cpu.max` quota (ceil(quota / period)) of its
-/// cgroup or an ancestor. At least 1. Never throws.
-unsigned cpu_count();
 
 /// Base of every error of this module.
 struct ProcessError : std::runtime_error {
@@ -49,7 +37,7 @@ struct WorkerCrashed : ProcessError {
   int exitcode;
 };
 
-/// A task threw in the worker: `type` is the demangled type name of the exception, `message`
+/// A task threw a type this process cannot rebuild: `type` is its demangled name, `message`
 /// its what() (empty if it was not a std::exception).
 struct RemoteError : ProcessError {
   RemoteError(std::string t, std::string m)
@@ -57,10 +45,25 @@ struct RemoteError : ProcessError {
   std::string type, message;
 };
 
-/// AsyncResult::get() with a timeout that passed before the result was ready (Python's
-/// multiprocessing.TimeoutError). The task keeps running; get() may be called again.
-struct TimeoutError : ProcessError {
-  using ProcessError::ProcessError;
-};
+/// Python's multiprocessing.TimeoutError: the library's one timeout type.
+using TimeoutError = concur::TimeoutError;
+
+namespace detail {
+/// Registers how to rebuild exceptions of dynamic type `type` from their message.
+void register_rebuilder(const std::type_info& type, void (*rethrow)(const std::string& message));
+}  // namespace detail
+
+/// Makes a task's exception of exact type E come back as E (built from its what()), instead of
+/// RemoteError. E must be constructible from a std::string. Call it before the tasks fail
+/// (early in main); registering twice is harmless.
+///
+///   struct ParseError : std::runtime_error { using std::runtime_error::runtime_error; };
+///   concur::multiprocessing::register_exception<ParseError>();
+template <class E>
+void register_exception() {
+  static_assert(std::is_constructible_v<E, std::string>,
+                "register_exception<E>: E must be constructible from a std::string");
+  detail::register_rebuilder(typeid(E), [](const std::string& message) { throw E(message); });
+}
 
 }  // namespace concur::multiprocessing

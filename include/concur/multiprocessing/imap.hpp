@@ -1,12 +1,20 @@
 // concur/multiprocessing/imap.hpp — the lazy results of Pool::imap / imap_unordered.
 //
-//   for (int r : pool.imap(+[](int x) { return x * 2; }, items)) use(r);
-//   auto it = pool.imap_unordered(f, items);
-//   while (auto r = it.next()) use(*r);
+//   for (int r : pool.imap(+[](int x) { return x * 2; }, std::views::iota(0))) {
+//     if (r > 100) break;                 // the endless range is abandoned: nothing more is sent
+//   }
+//   auto it = pool.imap_unordered(f, items, 10);
+//   int first = it.next(1s);               // concur::TimeoutError if none within 1 s
 //
-// Iterating waits for each chunk as needed; imap yields results in input order,
-// imap_unordered in the order chunks complete. A failed task throws (RemoteError,
-// WorkerCrashed, ProcessError) when iteration reaches it.
+// Items are read from the range and serialized on the pool's dispatch thread as workers need
+// them, at most a window of chunks (4 per worker) ahead of the consumer — so an endless or huge
+// range works in constant memory, and dropping the iterator early costs nothing more. After
+// Pool::close() the window no longer applies (the remaining items are all handed out, so that
+// close(); join(); then iterating works as in Python). A range passed as an lvalue is read in
+// place: keep it alive and unchanged while the iterator lives; an rvalue range is moved in.
+// imap yields results in input order, imap_unordered in the order chunks complete. A failed
+// task throws (its own exception type, WorkerCrashed, ProcessError) when iteration reaches it;
+// so does an exception thrown while reading or serializing the items.
 //
 // Thread safety: one consumer at a time.
 #pragma once
@@ -14,38 +22,143 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <ranges>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
-#include "concur/multiprocessing/pool_core.hpp"
+#include "concur/multiprocessing/detail/codec.hpp"
+#include "concur/multiprocessing/detail/pool_core.hpp"
+#include "concur/multiprocessing/detail/trampolines.hpp"
 
 namespace concur::multiprocessing {
+
+/// next() at the end of an imap (Python's StopIteration).
+struct StopIteration : std::out_of_range {
+  StopIteration() : std::out_of_range("concur::multiprocessing: imap exhausted") {}
+};
+
+namespace detail {
+
+/// imap's producer: reads `chunksize` items of the range per task, when the stream has room.
+template <class F, class Item, bool Star, class View>
+class RangeSource : public TaskSource {
+ public:
+  RangeSource(F f, View view, std::size_t chunksize, std::shared_ptr<TaskStream> stream)
+      : view_(std::move(view)),
+        it_(std::ranges::begin(view_)),
+        chunksize_(chunksize),
+        fn_(fn_address(f)),
+        stream_(std::move(stream)) {}
+
+  std::optional<Task> next(bool closing, bool& done) noexcept override {
+    std::lock_guard lock(mutex_);
+    if (finished_ || stream_->abandoned()) {
+      finished_ = done = true;
+      return std::nullopt;
+    }
+    if (!stream_->may_produce(closing)) return std::nullopt;
+    const std::size_t index = stream_->produced();
+    Task t;
+    t.sink = stream_;
+    t.index = index;
+    t.message.kind = Kind::task;
+    t.message.trampoline = reinterpret_cast<std::uintptr_t>(&chunk_trampoline<F, Item, Star>);
+    t.message.fn = fn_;
+    try {
+      std::size_t n = 0;
+      {
+        ItemWriter<Item> w(t.message.body, t.message.fds);
+        for (; n < chunksize_ && it_ != std::ranges::end(view_); ++n, ++it_)
+          w.put(static_cast<const Item&>(*it_));
+      }
+      if (n == 0) {
+        stream_->set_total(index);
+        finished_ = done = true;
+        return std::nullopt;
+      }
+      t.message.count = n;
+      t.message.body.finish();
+      stream_->produced_one();
+      if (it_ == std::ranges::end(view_)) {
+        stream_->set_total(index + 1);
+        finished_ = done = true;
+      }
+      return t;
+    } catch (...) {  // reading or serializing an item threw: iteration ends with it
+      Outcome o;
+      o.state = Outcome::State::local;
+      o.local = std::current_exception();
+      stream_->produced_one();
+      stream_->complete(index, std::move(o));
+      stream_->set_total(index + 1);
+      finished_ = done = true;
+      return std::nullopt;
+    }
+  }
+  void break_off(const std::string& why) noexcept override {
+    try {
+      stream_->break_off(why);
+    } catch (...) {
+    }
+  }
+  /// The consumer is gone; waits for a next() in progress, so the range may go too.
+  void abandon() {
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    stream_->abandon();
+  }
+
+ private:
+  std::mutex mutex_;
+  View view_;
+  std::ranges::iterator_t<View> it_;
+  std::size_t chunksize_;
+  std::uintptr_t fn_;
+  std::shared_ptr<TaskStream> stream_;
+  bool finished_ = false;
+};
+
+}  // namespace detail
 
 template <class R>
 class IMapIterator {
  public:
-  IMapIterator(std::shared_ptr<detail::TaskGroup> group, bool ordered)
-      : group_(std::move(group)), ordered_(ordered) {}
+  IMapIterator(std::shared_ptr<detail::TaskStream> stream, std::function<void()> abandon,
+               bool ordered)
+      : stream_(std::move(stream)), abandon_(std::move(abandon)), ordered_(ordered) {}
+  IMapIterator(IMapIterator&& o) noexcept
+      : stream_(std::move(o.stream_)),
+        abandon_(std::exchange(o.abandon_, nullptr)),
+        ordered_(o.ordered_),
+        buffer_(std::move(o.buffer_)),
+        pos_(std::exchange(o.pos_, 0)) {}
+  IMapIterator& operator=(IMapIterator&&) = delete;
+  IMapIterator(const IMapIterator&) = delete;
+  IMapIterator& operator=(const IMapIterator&) = delete;
+  /// Abandons the rest: no more items are read or sent.
+  ~IMapIterator() {
+    if (abandon_) abandon_();
+  }
 
-  /// The next result; nullopt at the end. Throws a failed task's error.
-  std::optional<R> next() {
+  /// The next result, waiting at most `timeout`. Throws StopIteration at the end,
+  /// concur::TimeoutError (iteration may go on later), a failed task's error.
+  R next(std::optional<Duration> timeout = {}) {
+    auto r = try_next(timeout);
+    if (!r) throw StopIteration();
+    return std::move(*r);
+  }
+  /// As next(), but nullopt at the end.
+  std::optional<R> try_next(std::optional<Duration> timeout = {}) {
     while (pos_ == buffer_.size()) {
-      std::size_t chunk;
-      if (ordered_) {
-        if (next_chunk_ == group_->size()) return std::nullopt;
-        chunk = next_chunk_++;
-        group_->wait_one(chunk);
-      } else {
-        auto c = group_->next_completed();
-        if (!c) return std::nullopt;
-        chunk = *c;
-      }
-      const auto& o = group_->outcome(chunk);
+      auto o = stream_->take(ordered_, timeout);
+      if (!o) return std::nullopt;
+      o->throw_if_failed();
       buffer_.clear();
       pos_ = 0;
-      detail::Reader reader(o.body, o.fds);
-      const auto n = reader.read<std::uint64_t>();
-      for (std::uint64_t i = 0; i < n; ++i) buffer_.push_back(reader.read<R>());
+      detail::ItemReader<R>(o->body.view(), o->fds, o->count).append_to(buffer_);
     }
     return std::move(buffer_[pos_++]);
   }
@@ -66,20 +179,19 @@ class IMapIterator {
 
    private:
     void advance() {
-      current_ = std::make_shared<std::optional<R>>(owner_->next());
+      current_ = std::make_shared<std::optional<R>>(owner_->try_next());
       if (!*current_) current_.reset();
     }
     IMapIterator* owner_ = nullptr;
     std::shared_ptr<std::optional<R>> current_;
-    friend class IMapIterator;
   };
   iterator begin() { return iterator(this); }
   std::default_sentinel_t end() { return {}; }
 
  private:
-  std::shared_ptr<detail::TaskGroup> group_;
+  std::shared_ptr<detail::TaskStream> stream_;
+  std::function<void()> abandon_;
   bool ordered_;
-  std::size_t next_chunk_ = 0;
   std::vector<R> buffer_;
   std::size_t pos_ = 0;
 };

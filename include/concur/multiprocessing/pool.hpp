@@ -2,17 +2,19 @@
 //
 //   concur::multiprocessing::Pool pool(2);
 //   std::vector<int> doubled = pool.map(+[](int x) { return x * 2; }, std::vector{1, 2, 3});
-//   auto r = pool.apply_async(+[](std::string s) { return s.size(); }, std::string("hi"));
-//   std::size_t n = r.get();
+//   std::size_t n = pool.apply(+[](std::string s) { return s.size(); }, std::string("hi"));
+//   for (int r : pool.imap(+[](int x) { return x * 2; }, std::views::iota(0))) if (r > 10) break;
 //
 // F is a function pointer or a capture-less lambda; arguments and results travel serialized
-// with cereal (SharedArray / SharedMemory travel as handles). A task that throws fails with
-// RemoteError; a worker that dies (signal, _exit, OOM kill) fails only the task it ran with
-// WorkerCrashed and is replaced — the pool never hangs. Workers die with this process.
-// Chunks: map/starmap/map_async default to ceil(n / (4 × processes)) items per task, imap and
-// imap_unordered to 1. With maxtasksperchild, every item is its own task, so a worker is
-// replaced after exactly that many items.
-// The items of every verb are serialized eagerly, in the calling thread, when it is called.
+// with cereal (SharedArray / SharedMemory / Queue / locks travel as handles); bodies over
+// 64 KiB travel through a sealed memfd (one copy), not the socket. A task that throws fails
+// with its own exception type where it can be rebuilt (errors.hpp), else RemoteError; a worker
+// that dies (signal, _exit, OOM kill) fails only the task it ran with WorkerCrashed and is
+// replaced — the pool never hangs. Workers die with this process.
+// Chunks: map/starmap/map_async/starmap_async default to ceil(n / (4 × processes)) items per
+// task, imap and imap_unordered to 1. maxtasksperchild counts tasks (chunks), as Python.
+// map and friends serialize their items eagerly, in the calling thread; imap reads them lazily
+// (imap.hpp). PoolOptions::initializer runs in every worker before its first task.
 // Throws: std::invalid_argument on a closed pool; std::system_error if workers cannot start.
 //
 // Thread safety: every member except the destructor may be called from any thread.
@@ -20,7 +22,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <iterator>
 #include <memory>
 #include <ranges>
@@ -30,80 +31,80 @@
 #include <vector>
 
 #include "concur/multiprocessing/async_result.hpp"
+#include "concur/multiprocessing/detail/codec.hpp"
+#include "concur/multiprocessing/detail/pool_core.hpp"
+#include "concur/multiprocessing/detail/trampolines.hpp"
 #include "concur/multiprocessing/imap.hpp"
-#include "concur/multiprocessing/pool_core.hpp"
-#include "concur/multiprocessing/trampolines.hpp"
+#include "concur/multiprocessing/initializer.hpp"
+#include "concur/multiprocessing/start_method.hpp"
 
 namespace concur::multiprocessing {
 
 struct PoolOptions {
   /// fork (default: the one set by set_start_method()) or forkserver.
   StartMethod start_method = StartMethod::fork;
-  /// Replace a worker after this many tasks (items); 0: never.
+  /// Replace a worker after this many tasks (chunks); 0: never.
   unsigned maxtasksperchild = 0;
+  /// Run in every worker before its first task (Python's initializer= / initargs=).
+  Initializer initializer{};
 };
 
 class Pool {
  public:
   /// Starts `processes` workers (0: cpu_count()).
   explicit Pool(unsigned processes = 0, PoolOptions options = {})
-      : core_(std::make_unique<detail::PoolCore>(
+      : core_(std::make_unique<detail::ProcessPoolCore>(detail::ProcessPoolConfig{
             processes,
             options.start_method == StartMethod::fork ? get_start_method() : options.start_method,
-            options.maxtasksperchild)) {}
+            options.maxtasksperchild, std::move(options.initializer)})) {}
   ~Pool() = default;  // terminate(): kills and reaps the workers; unfinished tasks fail
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
+  /// f(args...) in a worker; waits for the result.
+  template <class F, class... A>
+  auto apply(F f, A... args) {
+    return apply_async(f, std::move(args)...).get();
+  }
+  template <class F, class... A>
+  auto apply_async(F f, A... args) {
+    using R = std::decay_t<std::invoke_result_t<F, std::decay_t<A>...>>;
+    auto group = std::make_shared<detail::TaskGroup>(1);
+    std::vector<detail::Task> tasks(1);
+    tasks[0].message = detail::call_message(f, std::move(args)...);
+    tasks[0].sink = group;
+    core_->submit(std::move(tasks));
+    return AsyncResult<R>(group, [](const detail::TaskGroup& g) -> R {
+      if constexpr (!std::is_void_v<R>) {
+        const auto& o = g.outcome(0);
+        return detail::read_result<R>(o.body, o.fds, o.count);
+      }
+    });
+  }
+
   template <class F, class Range>
   auto map_async(F f, Range&& items, std::size_t chunksize = 0) {
-    using Item = std::ranges::range_value_t<Range>;
-    using R = typename detail::item_result<F, Item, false>::type;
-    auto group = submit_chunks<F, Item, false>(f, items, chunksize, true);
-    return AsyncResult<std::vector<R>>(group, &decode_all<R>);
+    return submit_chunks<false>(f, items, chunksize);
   }
   template <class F, class Range>
   auto map(F f, Range&& items, std::size_t chunksize = 0) {
     return map_async(f, std::forward<Range>(items), chunksize).get();
   }
   template <class F, class Range>
+  auto starmap_async(F f, Range&& tuples, std::size_t chunksize = 0) {
+    return submit_chunks<true>(f, tuples, chunksize);
+  }
+  template <class F, class Range>
   auto starmap(F f, Range&& tuples, std::size_t chunksize = 0) {
-    using Item = std::ranges::range_value_t<Range>;
-    using R = typename detail::item_result<F, Item, true>::type;
-    auto group = submit_chunks<F, Item, true>(f, tuples, chunksize, true);
-    return AsyncResult<std::vector<R>>(group, &decode_all<R>).get();
+    return starmap_async(f, std::forward<Range>(tuples), chunksize).get();
   }
   template <class F, class Range>
   auto imap(F f, Range&& items, std::size_t chunksize = 1) {
-    using Item = std::ranges::range_value_t<Range>;
-    using R = typename detail::item_result<F, Item, false>::type;
-    return IMapIterator<R>(submit_chunks<F, Item, false>(f, items, chunksize, false), true);
+    return lazy(f, std::forward<Range>(items), chunksize, true);
   }
   template <class F, class Range>
   auto imap_unordered(F f, Range&& items, std::size_t chunksize = 1) {
-    using Item = std::ranges::range_value_t<Range>;
-    using R = typename detail::item_result<F, Item, false>::type;
-    return IMapIterator<R>(submit_chunks<F, Item, false>(f, items, chunksize, false), false);
-  }
-  template <class F, class... A>
-  auto apply_async(F f, A... args) {
-    using Tuple = std::tuple<std::decay_t<A>...>;
-    using R = std::decay_t<std::invoke_result_t<F, std::decay_t<A>...>>;
-    auto group = std::make_shared<detail::TaskGroup>(1);
-    std::vector<detail::Task> tasks(1);
-    detail::Task& t = tasks[0];
-    t.group = group;
-    t.trampoline = reinterpret_cast<std::uintptr_t>(&detail::apply_trampoline<F, Tuple>);
-    t.fn = detail::fn_address(f);
-    detail::write_values(t.body, t.fds, Tuple(std::move(args)...));
-    core_->submit(std::move(tasks));
-    return AsyncResult<R>(group, [](const detail::TaskGroup& g) -> R {
-      if constexpr (!std::is_void_v<R>) {
-        const auto& o = g.outcome(0);
-        detail::Reader reader(o.body, o.fds);
-        return reader.read<R>();
-      }
-    });
+    return lazy(f, std::forward<Range>(items), chunksize, false);
   }
 
   /// No more tasks; the workers exit once the queued ones are done.
@@ -118,39 +119,19 @@ class Pool {
   std::vector<pid_t> pids() const { return core_->pids(); }
 
  private:
-  template <class R>
-  static std::vector<R> decode_all(const detail::TaskGroup& g) {
-    std::vector<R> out;
-    for (std::size_t c = 0; c < g.size(); ++c) {
-      const auto& o = g.outcome(c);
-      if constexpr (std::is_arithmetic_v<R>) {  // raw native bytes, as cereal writes them
-        std::uint64_t n = 0;
-        std::memcpy(&n, o.body.data(), sizeof n);
-        const std::size_t at = out.size();
-        out.resize(at + n);
-        std::memcpy(out.data() + at, o.body.data() + sizeof n, n * sizeof(R));
-      } else {
-        detail::Reader reader(o.body, o.fds);
-        const auto n = reader.read<std::uint64_t>();
-        for (std::uint64_t i = 0; i < n; ++i) out.push_back(reader.read<R>());
-      }
-    }
-    return out;
-  }
-
-  template <class F, class Item, bool Star, class Range>
-  std::shared_ptr<detail::TaskGroup> submit_chunks(F f, Range& items, std::size_t chunksize,
-                                                   bool default_by_size) {
+  template <bool Star, class F, class Range>
+  auto submit_chunks(F f, Range& items, std::size_t chunksize) {
+    using Item = std::ranges::range_value_t<Range>;
+    using R = typename detail::item_result<F, Item, Star>::type;
     if constexpr (!std::ranges::sized_range<Range>) {
       std::vector<Item> copy(std::ranges::begin(items), std::ranges::end(items));
-      return submit_chunks<F, Item, Star>(f, copy, chunksize, default_by_size);
+      return submit_chunks<Star>(f, copy, chunksize);
     } else {
       const std::size_t n = static_cast<std::size_t>(std::ranges::size(items));
       if (chunksize == 0) {
         const std::size_t div = 4 * static_cast<std::size_t>(core_->processes());
-        chunksize = default_by_size ? std::max<std::size_t>(1, (n + div - 1) / div) : 1;
+        chunksize = std::max<std::size_t>(1, (n + div - 1) / div);
       }
-      if (core_->maxtasksperchild() > 0) chunksize = 1;
       const std::size_t chunks = (n + chunksize - 1) / chunksize;
       auto group = std::make_shared<detail::TaskGroup>(chunks);
       std::vector<detail::Task> tasks(chunks);
@@ -160,32 +141,46 @@ class Pool {
       const auto fn = detail::fn_address(f);
       for (std::size_t c = 0; c < chunks; ++c) {
         detail::Task& t = tasks[c];
-        t.group = group;
+        t.sink = group;
         t.index = c;
-        t.trampoline = trampoline;
-        t.fn = fn;
-        const std::size_t count = std::min(chunksize, n - c * chunksize);
-        t.items = count;
-        detail::begin_chunk(t.body);
-        if constexpr (std::is_arithmetic_v<Item> && std::ranges::contiguous_range<Range>) {
-          const Item* p = std::to_address(it);
-          t.body.append(reinterpret_cast<const char*>(p), count * sizeof(Item));
-          it += static_cast<std::ptrdiff_t>(count);
-        } else {
-          detail::SinkScope scope(t.fds);
-          detail::StringSink buf(t.body);
-          std::ostream os(&buf);
-          cereal::BinaryOutputArchive ar(os);
-          for (std::size_t i = 0; i < count; ++i, ++it) ar(static_cast<const Item&>(*it));
-        }
-        detail::end_chunk(t.body, count);
+        t.message.kind = detail::Kind::task;
+        t.message.trampoline = trampoline;
+        t.message.fn = fn;
+        t.message.count = std::min(chunksize, n - c * chunksize);
+        detail::ItemWriter<Item>(t.message.body, t.message.fds)
+            .put_n(it, static_cast<std::size_t>(t.message.count));
       }
       core_->submit(std::move(tasks));
-      return group;
+      return AsyncResult<std::vector<R>>(group, [n](const detail::TaskGroup& g) {
+        std::vector<R> out;
+        out.reserve(n);
+        for (std::size_t c = 0; c < g.size(); ++c) {
+          const auto& o = g.outcome(c);
+          detail::ItemReader<R>(o.body.view(), o.fds, o.count).append_to(out);
+        }
+        if (out.size() != n)
+          throw ProcessError(
+              "concur::multiprocessing: a worker returned a wrong number of results");
+        return out;
+      });
     }
   }
 
-  std::unique_ptr<detail::PoolCore> core_;
+  template <class F, class Range>
+  auto lazy(F f, Range&& items, std::size_t chunksize, bool ordered) {
+    using View = std::views::all_t<Range>;
+    using Item = std::ranges::range_value_t<View>;
+    using R = typename detail::item_result<F, Item, false>::type;
+    if (chunksize == 0) chunksize = 1;
+    auto stream = std::make_shared<detail::TaskStream>(4 * core_->processes(), core_->waker());
+    auto source = std::make_shared<detail::RangeSource<F, Item, false, View>>(
+        f, std::views::all(std::forward<Range>(items)), chunksize, stream);
+    core_->submit(std::static_pointer_cast<detail::TaskSource>(source));
+    return IMapIterator<R>(
+        stream, [source] { source->abandon(); }, ordered);
+  }
+
+  std::unique_ptr<detail::ProcessPoolCore> core_;
 };
 
 }  // namespace concur::multiprocessing

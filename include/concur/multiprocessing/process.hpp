@@ -1,51 +1,68 @@
 // concur/multiprocessing/process.hpp — one function run in a child process.
 //
-//   concur::multiprocessing::Process p(+[](int n, Connection out) { out.send(n * 2); }, 21,
-//   child_end); p.start(); p.join();                       // p.exitcode() == 0
+//   auto [parent_end, child_end] = concur::multiprocessing::Pipe();
+//   concur::multiprocessing::Process p({.name = "doubler"},
+//                                      +[](int n, Connection out) { out.send(n * 2); }, 21,
+//                                      child_end);
+//   p.start(); p.join();                       // p.exitcode() == 0
 //
 // The target is a function pointer or a capture-less lambda; the arguments are serialized when
 // the Process is constructed and travel as task arguments do (handles as fds). The child
 // exits with 0 when the target returns, with 1 when it throws (after printing the exception's
 // type and message to stderr), and dies with this process (PR_SET_PDEATHSIG). It is started
-// with the method of set_start_method() (fork by default).
+// with ProcessOptions::start_method, else the method of set_start_method() (fork by default).
+// The destructor joins a started non-daemon child and terminates (SIGTERM) and reaps a daemon
+// one, as Python does at exit. A daemon process may not start children (ProcessError).
+// After close(), every member but name() and daemon() throws std::invalid_argument.
 //
-// Thread safety: one Process object is used by one thread at a time.
+// Thread safety: one Process object is used by one thread at a time; current_process(),
+// parent_process() and active_children() are thread-safe.
 #pragma once
 
 #include <sys/types.h>
 
-#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
-#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "concur/duration.hpp"
+#include "concur/multiprocessing/detail/trampolines.hpp"
 #include "concur/multiprocessing/errors.hpp"
-#include "concur/multiprocessing/trampolines.hpp"
+#include "concur/multiprocessing/start_method.hpp"
 
 namespace concur::multiprocessing {
 
 namespace detail {
 class WorkerLink;
-}
+/// "Process-N", N counting the processes made by this one.
+std::string next_process_name();
+}  // namespace detail
+
+struct ProcessOptions {
+  std::string name{};  // empty: "Process-N"
+  bool daemon = false;
+  std::optional<StartMethod> start_method{};  // empty: get_start_method()
+};
 
 class Process {
  public:
   template <class F, class... A>
-  explicit Process(F target, A... args)
-      : trampoline_(reinterpret_cast<std::uintptr_t>(
-            &detail::apply_trampoline<F, std::tuple<std::decay_t<A>...>>)),
-        fn_(detail::fn_address(target)) {
-    detail::write_values(body_, fds_, std::tuple<std::decay_t<A>...>(std::move(args)...));
+  explicit Process(F target, A... args) : Process(ProcessOptions{}, target, std::move(args)...) {}
+  template <class F, class... A>
+  Process(ProcessOptions options, F target, A... args)
+      : options_(std::move(options)), call_(detail::call_message(target, std::move(args)...)) {
+    if (options_.name.empty()) options_.name = detail::next_process_name();
+    call_.kind = detail::Kind::process_task;
   }
-  /// Waits for a started child to exit (as Python joins non-daemon processes at exit).
+  /// Joins a started child (terminates a daemon one first).
   ~Process();
   Process(Process&&) noexcept;
   Process& operator=(Process&&) noexcept;
 
-  /// Starts the child. Throws ProcessError if already started, std::system_error.
+  /// Starts the child. Throws ProcessError if already started or if this process is a
+  /// daemon, std::system_error.
   void start();
   /// Waits for the child to exit. Throws ProcessError if not started.
   void join();
@@ -60,12 +77,34 @@ class Process {
   /// Sends SIGTERM / SIGKILL (nothing if not running).
   void terminate();
   void kill();
+  /// Releases the child's resources (its pidfd, its entry in active_children()). Throws
+  /// std::invalid_argument if it is still running. Idempotent.
+  void close();
+  std::string name() const { return options_.name; }
+  bool daemon() const { return options_.daemon; }
+  /// A pidfd of the child: readable (poll/epoll, multiprocessing::wait) once it has ended.
+  /// Owned by the Process. Throws ProcessError before start().
+  int sentinel() const;
 
  private:
-  std::uintptr_t trampoline_, fn_;
-  std::string body_;
-  detail::FdList fds_;
-  std::shared_ptr<detail::WorkerLink> link_;  // shared_ptr: WorkerLink is incomplete here
+  void check_open() const;
+  ProcessOptions options_;
+  detail::Message call_;
+  std::shared_ptr<detail::WorkerLink> link_;  // shared: active_children() watches it
+  bool closed_ = false;
 };
+
+/// A process's name and pid.
+struct ProcessInfo {
+  std::string name;
+  pid_t pid;
+};
+/// This process: "MainProcess" in the program, the Process's name in a child, and
+/// "ForkPoolWorker-N" (or the start method's) in a pool worker.
+ProcessInfo current_process();
+/// The process that started this one; nullopt in the main process.
+std::optional<ProcessInfo> parent_process();
+/// The pids of the started Process children still running; reaps the finished ones.
+std::vector<pid_t> active_children();
 
 }  // namespace concur::multiprocessing

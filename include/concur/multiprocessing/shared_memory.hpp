@@ -33,7 +33,7 @@
 #include <string>
 #include <type_traits>
 
-#include "concur/multiprocessing/wire.hpp"
+#include "concur/multiprocessing/detail/wire.hpp"
 
 namespace concur::multiprocessing {
 

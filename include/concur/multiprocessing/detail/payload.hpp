@@ -1,0 +1,84 @@
+// concur/multiprocessing/detail/payload.hpp — internal: the bytes of one message, small ones
+// in memory, big ones in a sealed memfd.
+//
+// A Payload grows in a std::string until it passes spill_threshold (64 KiB); then it moves to a
+// memfd and every later byte is written straight into it (write(2): one copy, no page faults
+// in this process). finish() seals the memfd (no shrink, grow or write, ever), so the receiver
+// can map it read-only and trust its size: the bytes cross between processes with one copy by
+// the sender and none by the receiver, instead of through a socket's buffers. Any sender may
+// use it — pool tasks and results, Connection.send, Queue items:
+//
+//   Payload p;  write_values(p, fds, big_vector);  p.finish();
+//   // send p.memfd() beside the frame (SCM_RIGHTS) when p.spilled(), else p.view()'s bytes
+//   Payload q = Payload::adopt(std::move(received_fd), size);   // validates seals, maps
+//   Reader r(q.view(), fds);
+//
+// Not part of the public API. Thread safety: one owner at a time (a value type).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "concur/detail/core/fd.hpp"
+
+namespace concur::multiprocessing::detail {
+
+class Payload {
+ public:
+  /// Bodies larger than this travel in a memfd.
+  static constexpr std::size_t spill_threshold = 64 * 1024;
+
+  Payload() = default;
+  Payload(Payload&& o) noexcept;
+  Payload& operator=(Payload&& o) noexcept;
+  Payload(const Payload&) = delete;
+  Payload& operator=(const Payload&) = delete;
+  ~Payload();
+
+  /// Appends bytes (spilling to a memfd past the threshold). Throws std::system_error.
+  void append(const void* data, std::size_t n);
+  void append(std::string_view s) { append(s.data(), s.size()); }
+  /// Empties it (an in-memory payload again).
+  void clear();
+  /// Total bytes.
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  /// Whether the bytes live in a memfd.
+  bool spilled() const { return static_cast<bool>(fd_); }
+
+  /// Writes out the staged bytes and seals the memfd (no-op when not spilled); after it the
+  /// payload is read-only. Idempotent. Throws std::system_error.
+  void finish();
+  /// The sealed memfd (after finish()), or -1 when the bytes are in memory.
+  int memfd() const { return fd_.get(); }
+
+  /// All the bytes: the in-memory string, or a read-only mapping of the memfd (mapped on first
+  /// use; valid while the payload lives). Throws std::system_error if mapping fails.
+  std::string_view view() const;
+
+  /// A received memfd of `size` bytes: checks that it is sealed against shrinking and writing
+  /// and holds at least `size` bytes (else ProcessError: a peer cannot make us fault), then
+  /// maps it read-only.
+  static Payload adopt(concur::detail::UniqueFd fd, std::size_t size);
+  /// An in-memory payload holding `bytes`.
+  static Payload from_string(std::string bytes);
+  /// The in-memory string to fill directly (a receiver's buffer); only when not spilled.
+  std::string& buffer() { return mem_; }
+  /// Sets size() after filling buffer() directly.
+  void set_buffer_size() { size_ = mem_.size(); }
+
+ private:
+  void spill();
+  void flush_staging();
+  void unmap() const;
+
+  std::string mem_;  // in memory: all the bytes; spilled: the staging buffer
+  std::size_t size_ = 0;
+  concur::detail::UniqueFd fd_;
+  bool sealed_ = false;
+  mutable const char* map_ = nullptr;
+  mutable std::size_t map_len_ = 0;
+};
+
+}  // namespace concur::multiprocessing::detail
