@@ -1,7 +1,7 @@
 // GNU parallel's login syntax and slot placement across hosts.
 #include <fstream>
 
-#include "multi_launcher.hpp"
+#include "remote_launcher.hpp"
 #include "remote_support.hpp"
 #include "remote_wrapper.hpp"
 #include "ssh_launcher.hpp"
@@ -51,22 +51,28 @@ TEST(SshLogins, FileSkipsCommentsAndBlankLines) {
   guard.check();
 }
 
-TEST(MultiLauncher, FillsEveryHostsSlotsAndFreesThemOnReap) {
+TEST(RemoteLauncher, OneTargetPerLoginWithItsSlots) {
   concur::test::LeakGuard guard;
   {
-    run::MultiLauncher all;
-    all.add(std::make_unique<run::PopenLauncher>(), 1);
-    all.add(std::make_unique<run::PopenLauncher>(), 2);
-    EXPECT_EQ(all.total_slots(), 3u);
+    run::RemoteLauncher l(run::parse_sshlogins("3/:,:"), {"ssh"}, 1.0, std::nullopt);
+    const auto t = l.targets();
+    ASSERT_EQ(t.size(), 2u);
+    EXPECT_EQ(t[0].host, ":");
+    EXPECT_EQ(t[0].slots, 3);
+    EXPECT_EQ(t[1].slots, 0);  // as many as -j says
+    run::RemoteLauncher with_j(run::parse_sshlogins(":"), {"ssh"}, 1.0, 5);
+    EXPECT_EQ(with_j.targets()[0].slots, 5);
     run::LaunchSpec spec;
-    spec.argv = {"true"};
-    spec.env = run::current_environment();
-    std::vector<std::unique_ptr<run::RunningJob>> jobs;
-    for (int i = 0; i < 3; ++i) jobs.push_back(all.start(spec));
-    EXPECT_THROW(all.start(spec), run::LaunchError);
-    EXPECT_EQ(finish(*jobs[0]).status, 0);  // reaped: its slot is free again
-    jobs.push_back(all.start(spec));
-    for (auto& j : jobs) finish(*j);
+    spec.argv = {"sh", "-c", "echo $X"};
+    spec.env = {{"X", "local"}};
+    spec.target = 1;
+    auto job = l.start(spec);
+    EXPECT_EQ(job->host(), ":");
+    const auto f = finish(*job);
+    EXPECT_EQ(f.out, "local\n");
+    EXPECT_EQ(f.status, 0);
+    spec.target = 7;
+    EXPECT_THROW(l.start(spec), run::LaunchError);
   }
   guard.check();
 }

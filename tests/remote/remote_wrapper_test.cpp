@@ -20,8 +20,7 @@ std::string read_out(sp::Popen& p) {
 }
 
 sp::Popen start_wrapped(const run::LaunchSpec& spec, double grace) {
-  auto env = run::current_environment();
-  const std::string cmd = run::remote_command(spec, grace, env);
+  const std::string cmd = run::remote_command(spec, grace);
   return sp::Popen({"/bin/sh", "-c", cmd}, {.in = sp::PIPE, .out = sp::PIPE, .err = sp::PIPE});
 }
 
@@ -29,7 +28,6 @@ run::LaunchSpec shell_spec(std::string line) {
   run::LaunchSpec s;
   s.argv = {std::move(line)};
   s.shell = true;
-  s.env = run::current_environment();
   return s;
 }
 
@@ -50,8 +48,7 @@ TEST(RemoteWrapper, CarriesCwdExtraEnvironmentAndExitStatus) {
 TEST(RemoteWrapper, OnlyTheExtrasTravelNotTheWholeEnvironment) {
   auto spec = shell_spec("true");
   spec.env["CONCUR_SLOT"] = "3";
-  const auto env = run::current_environment();
-  const std::string cmd = run::remote_command(spec, 1.0, env);
+  const std::string cmd = run::remote_command(spec, 1.0);
   EXPECT_NE(cmd.find("CONCUR_SLOT"), std::string::npos);
   const char* path = std::getenv("PATH");
   ASSERT_NE(path, nullptr);
@@ -61,7 +58,6 @@ TEST(RemoteWrapper, OnlyTheExtrasTravelNotTheWholeEnvironment) {
 TEST(RemoteWrapper, ArgvWordsStayWordsWhateverTheyContain) {
   run::LaunchSpec spec;
   spec.argv = {"printf", "%s|", "a b", "it's", "$(rm -rf /)", "\\n", ""};
-  spec.env = run::current_environment();
   auto p = start_wrapped(spec, 1.0);
   EXPECT_EQ(read_out(p), "a b|it's|$(rm -rf /)|\\n||");
   EXPECT_EQ(p.wait(), 0);

@@ -18,7 +18,6 @@ run::LaunchSpec shell_spec(std::string line) {
   run::LaunchSpec s;
   s.argv = {std::move(line)};
   s.shell = true;
-  s.env = run::current_environment();
   return s;
 }
 
@@ -40,7 +39,7 @@ TEST(SlurmLauncher, TimeoutCancelsTheStepAndItsTree) {
   auto job = l.start(shell_spec("sleep 1021.5 & sleep 1022.5"));
   ASSERT_TRUE(eventually([] { return count_processes("sleep 102[12].5", "root") >= 2; },
                          std::chrono::milliseconds(30000)));
-  job->signal_group(SIGTERM);
+  job->terminate();
   const auto f = finish(*job, std::chrono::milliseconds(30000));
   EXPECT_NE(f.status, 0);
   EXPECT_TRUE(eventually([] { return count_processes("sleep 102[12].5", "root") == 0; },

@@ -17,7 +17,6 @@ run::LaunchSpec shell_spec(std::string line) {
   run::LaunchSpec s;
   s.argv = {std::move(line)};
   s.shell = true;
-  s.env = run::current_environment();
   return s;
 }
 
@@ -52,7 +51,7 @@ TEST(SshLauncher, TimeoutKillsTheRemoteGrandchild) {
   run::SshLauncher l(run::parse_sshlogins(kLogin)[0], test_ssh(), 5.0);
   auto job = l.start(shell_spec("sh -c 'sleep 1011.5' & sleep 1012.5"));
   ASSERT_TRUE(eventually([] { return count_processes("sleep 101[12].5") >= 2; }));
-  job->signal_group(SIGTERM);  // what the scheduler does at the timeout
+  job->terminate();  // what the scheduler does at the timeout
   const auto f = finish(*job);
   EXPECT_EQ(f.status, 128 + SIGTERM);
   EXPECT_TRUE(eventually([] { return count_processes("sleep 101[12].5") == 0; }));
@@ -63,8 +62,8 @@ TEST(SshLauncher, KillEndsAJobThatIgnoresTerm) {
   run::SshLauncher l(run::parse_sshlogins(kLogin)[0], test_ssh(), 0.5);
   auto job = l.start(shell_spec("trap '' TERM; sleep 1013.5 & sleep 1014.5"));
   ASSERT_TRUE(eventually([] { return count_processes("sleep 101[34].5") >= 2; }));
-  job->signal_group(SIGTERM);
-  job->signal_group(SIGKILL);  // after --kill-after
+  job->terminate();
+  job->kill();  // after --kill-after
   finish(*job);
   EXPECT_TRUE(eventually([] { return count_processes("sleep 101[34].5") == 0; }));
 }

@@ -8,8 +8,6 @@
 
 #include <cstdio>
 
-extern char** environ;
-
 namespace concur::cli::run {
 namespace {
 
@@ -48,11 +46,9 @@ bool valid_name(const std::string& k) {
   return true;
 }
 
-std::string job_line(const LaunchSpec& spec, const std::map<std::string, std::string>& local_env) {
+std::string job_line(const LaunchSpec& spec) {
   std::string line;
   for (const auto& [k, v] : spec.env) {
-    const auto it = local_env.find(k);
-    if (it != local_env.end() && it->second == v) continue;
     if (!valid_name(k)) continue;  // sh cannot export it; such a name cannot come from --env
     line += "export " + k + "=" + concur::shlex::quote(v) + "; ";
   }
@@ -64,23 +60,12 @@ std::string job_line(const LaunchSpec& spec, const std::map<std::string, std::st
 
 }  // namespace
 
-std::string remote_command(const LaunchSpec& spec, double grace_seconds,
-                           const std::map<std::string, std::string>& local_env) {
+std::string remote_command(const LaunchSpec& spec, double grace_seconds) {
   char grace[32];
   std::snprintf(grace, sizeof grace, "%.3f", grace_seconds < 0 ? 0.0 : grace_seconds);
   return "exec /bin/sh -c " + concur::shlex::quote(kWrapper) + " concur-remote " +
          concur::shlex::quote(grace) + " " + concur::shlex::quote(spec.cwd.value_or("")) + " " +
-         concur::shlex::quote(job_line(spec, local_env));
-}
-
-std::map<std::string, std::string> current_environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    const std::string kv(*e);
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return env;
+         concur::shlex::quote(job_line(spec));
 }
 
 }  // namespace concur::cli::run

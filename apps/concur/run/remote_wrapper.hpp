@@ -11,7 +11,6 @@
 // Thread safety: pure functions.
 #pragma once
 
-#include <map>
 #include <string>
 
 #include "launcher.hpp"
@@ -19,12 +18,8 @@
 namespace concur::cli::run {
 
 /// The shell command line (for the remote login shell) that runs `spec` under the wrapper:
-/// cwd, the environment variables that differ from `local_env` (the extras: --env, CONCUR_JOB,
-/// CONCUR_SLOT — never the whole local environment), and the command itself.
-std::string remote_command(const LaunchSpec& spec, double grace_seconds,
-                           const std::map<std::string, std::string>& local_env);
-
-/// This process's environment as a map (what remote_command compares against).
-std::map<std::string, std::string> current_environment();
+/// cwd, the job's extra environment (spec.env: --env, CONCUR_JOB, CONCUR_SLOT — never the
+/// whole local environment) and the command itself.
+std::string remote_command(const LaunchSpec& spec, double grace_seconds);
 
 }  // namespace concur::cli::run

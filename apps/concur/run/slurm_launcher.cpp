@@ -1,7 +1,6 @@
 // Jobs as Slurm steps (see slurm_launcher.hpp).
 #include "slurm_launcher.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 #include <concur/subprocess.hpp>
 
@@ -56,19 +55,16 @@ class SrunJob : public RunningJob {
  public:
   SrunJob(sp::Popen p, std::string name, bool inside)
       : popen_(std::move(p)),
-        pgid_(popen_.pid()),
         out_fd_(popen_.out().fileno()),
         err_fd_(popen_.err().fileno()),
         name_(std::move(name)),
         inside_(inside) {}
   ~SrunJob() override {
-    if (!popen_.returncode()) {
-      scancel(id(), nullptr);
-      ::kill(-pgid_, SIGKILL);
-    }
+    if (!popen_.returncode()) kill();
   }
   pid_t pid() const override { return popen_.pid(); }
-  pid_t process_group() const override { return pgid_; }
+  const std::string& host() const override { return host_; }
+  std::optional<pid_t> local_process_group() const override { return std::nullopt; }
   int stdout_fd() const override { return out_fd_; }
   int stderr_fd() const override { return err_fd_; }
   void close_stdout() override {
@@ -80,17 +76,15 @@ class SrunJob : public RunningJob {
     err_fd_ = -1;
   }
   std::optional<int> try_reap() override { return popen_.poll(); }
-  void signal_group(int sig) override {
-    if (popen_.returncode()) return;
-    if (sig == SIGKILL) {
-      scancel(id(), nullptr);
-      ::kill(-pgid_, SIGKILL);  // srun itself: the step is cancelled already
-      return;
-    }
-    const std::string name = sig == SIGINT ? "INT" : sig == SIGHUP ? "HUP" : "TERM";
-    scancel(id(), name.c_str());
+  void terminate() override {
+    if (!popen_.returncode()) scancel(id(), "TERM");
   }
-  std::string host() const override { return "slurm"; }
+  int kill() override {
+    if (auto rc = popen_.returncode()) return *rc;
+    scancel(id(), nullptr);
+    return popen_.stop(std::chrono::seconds(0));  // srun itself: the step is cancelled already
+  }
+  void kill_leftovers() override {}  // Slurm ends the step's processes with the step
 
  private:
   const std::string& id() {
@@ -98,9 +92,8 @@ class SrunJob : public RunningJob {
     return id_;
   }
   sp::Popen popen_;
-  pid_t pgid_;
   int out_fd_, err_fd_;
-  std::string name_, id_;
+  std::string name_, id_, host_ = "slurm";
   bool inside_;
 };
 
@@ -140,7 +133,7 @@ std::unique_ptr<RunningJob> SlurmLauncher::start(const LaunchSpec& spec) {
   o.in = sp::DEVNULL;
   o.out = sp::PIPE;
   o.err = sp::PIPE;
-  o.env = spec.env;  // srun exports its environment to the step (--export=ALL)
+  o.extra_env = spec.env;  // srun exports its environment to the step (--export=ALL)
   o.process_group = 0;
   try {
     return std::make_unique<SrunJob>(sp::Popen(std::move(argv), std::move(o)), name, inside_);

@@ -26,6 +26,7 @@ class SlurmLauncher : public Launcher {
   /// Checks that jobs can run: inside an allocation, or a reachable controller with a partition
   /// that is up. Throws LaunchError saying which is missing.
   explicit SlurmLauncher(std::vector<std::string> srun_args);
+  std::vector<LaunchTarget> targets() const override { return {LaunchTarget{"slurm", 0}}; }
   std::unique_ptr<RunningJob> start(const LaunchSpec& spec) override;
   bool inside_allocation() const { return inside_; }
 

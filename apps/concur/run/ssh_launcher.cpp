@@ -3,7 +3,6 @@
 // first connection may become the master, so no job's ssh process ever lingers as one.
 #include "ssh_launcher.hpp"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <concur/shlex.hpp>
 #include <concur/subprocess.hpp>
@@ -53,24 +52,21 @@ SshLogin parse_one(std::string_view text) {
   return l;
 }
 
-// The job's ssh process. Signals are relayed as lines the remote wrapper reads (see
-// remote_wrapper.hpp); SIGKILL also ends the local ssh, so a hung connection cannot hang the run.
+// The job's ssh process. Stop requests travel as lines the remote wrapper reads (see
+// remote_wrapper.hpp); kill() also ends the local ssh, so a hung connection cannot hang the run.
 class SshJob : public RunningJob {
  public:
   SshJob(sp::Popen p, std::string host)
       : popen_(std::move(p)),
-        pgid_(popen_.pid()),
         out_fd_(popen_.out().fileno()),
         err_fd_(popen_.err().fileno()),
         host_(std::move(host)) {}
   ~SshJob() override {
-    if (!popen_.returncode()) {
-      killed_ = true;
-      ::kill(-pgid_, SIGKILL);
-    }
+    if (!popen_.returncode()) kill();
   }
   pid_t pid() const override { return popen_.pid(); }
-  pid_t process_group() const override { return pgid_; }
+  const std::string& host() const override { return host_; }
+  std::optional<pid_t> local_process_group() const override { return std::nullopt; }
   int stdout_fd() const override { return out_fd_; }
   int stderr_fd() const override { return err_fd_; }
   void close_stdout() override {
@@ -87,22 +83,19 @@ class SshJob : public RunningJob {
     if (rc && *rc < 0 && !killed_) return 255;
     return rc;
   }
-  void signal_group(int sig) override {
-    if (popen_.returncode()) return;
-    if (sig == SIGKILL) {
-      tell("K\n");
-      close_stdin();
-      killed_ = true;
-      ::kill(-pgid_, SIGKILL);
-      return;
-    }
-    tell("T\n");
+  void terminate() override { tell("T\n"); }
+  int kill() override {
+    if (auto rc = popen_.returncode()) return *rc;
+    tell("K\n");
+    close_stdin();  // end of input: the remote wrapper kills the tree even if "K" was lost
+    killed_ = true;
+    return popen_.stop(std::chrono::seconds(0));
   }
-  std::string host() const override { return host_; }
+  void kill_leftovers() override {}  // the remote wrapper kills what the job left behind
 
  private:
   void tell(const char* line) {
-    if (stdin_closed_) return;
+    if (stdin_closed_ || popen_.returncode()) return;
     try {
       popen_.in().write(line);
     } catch (const std::exception&) {  // ssh already gone: its exit status says the rest
@@ -118,7 +111,6 @@ class SshJob : public RunningJob {
     }
   }
   sp::Popen popen_;
-  pid_t pgid_;
   int out_fd_, err_fd_;
   std::string host_;
   bool killed_ = false, stdin_closed_ = false;
@@ -220,9 +212,8 @@ std::vector<std::string> SshLauncher::ssh_argv() const {
 }
 
 std::unique_ptr<RunningJob> SshLauncher::start(const LaunchSpec& spec) {
-  static const auto local_env = current_environment();
   auto argv = ssh_argv();
-  argv.push_back(remote_command(spec, grace_, local_env));
+  argv.push_back(remote_command(spec, grace_));
   sp::Options o;
   o.in = sp::PIPE;  // the wrapper's signal channel
   o.out = sp::PIPE;
