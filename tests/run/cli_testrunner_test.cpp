@@ -210,13 +210,13 @@ TEST(RunFailFast, TheFirstFailureStopsTheRun) {
 
 TEST(RunHistory, SecondRunStartsTheLongestJobsFirst) {
   TempDir dir;
-  const std::vector<std::string> args = {"-j",  "1",    "--history", dir / "h.json",
-                                         "--",  "sh",   "-c",        "sleep $0; echo $0",
-                                         ":::", "0.01", "0.15",      "0.05"};
+  const std::vector<std::string> args = {"-j",  "1",  "--history", dir / "h.json",
+                                         "--",  "sh", "-c",        "sleep $0; echo $0",
+                                         ":::", "0",  "0.25",      "0.1"};
   const auto first = concur_run(args);
-  EXPECT_EQ(first.out, "0.01\n0.15\n0.05\n");  // nothing known: input order
+  EXPECT_EQ(first.out, "0\n0.25\n0.1\n");  // nothing known: input order
   const auto second = concur_run(args);
-  EXPECT_EQ(second.out, "0.15\n0.05\n0.01\n") << second.err;
+  EXPECT_EQ(second.out, "0.25\n0.1\n0\n") << second.err;
   EXPECT_NE(read_text(dir / "h.json").find("concur run history"), std::string::npos);
 }
 
