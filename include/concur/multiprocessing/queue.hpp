@@ -53,9 +53,9 @@
 #include <string_view>
 
 #include "concur/duration.hpp"
+#include "concur/multiprocessing/detail/wire.hpp"
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
-#include "concur/multiprocessing/detail/wire.hpp"
 #include "concur/queue.hpp"
 
 namespace concur::multiprocessing {

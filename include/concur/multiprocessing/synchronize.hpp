@@ -43,9 +43,9 @@
 #include "concur/detail/sync/event_core.hpp"
 #include "concur/detail/sync/semaphore_core.hpp"
 #include "concur/duration.hpp"
+#include "concur/multiprocessing/detail/trampolines.hpp"
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
-#include "concur/multiprocessing/detail/trampolines.hpp"
 #include "concur/threading.hpp"
 
 namespace concur::multiprocessing {
