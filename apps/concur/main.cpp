@@ -1,5 +1,6 @@
 // concur — one command over the concur library: `concur run` and `concur demo`.
 // main() only dispatches; each subcommand parses its own options.
+#include <concur/multiprocessing.hpp>
 #include <concur/version.hpp>
 
 #include <cstdio>
@@ -28,6 +29,8 @@ constexpr const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First: the demo's StartMethod::spawn workers are fresh execs of this program.
+  concur::multiprocessing::freeze_support(argc, argv);
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;

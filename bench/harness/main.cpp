@@ -3,12 +3,16 @@
 //   benchmarks.md]
 #include <CLI/CLI.hpp>
 
+#include <concur/multiprocessing.hpp>
+
 #include <cstdio>
 #include <regex>
 
 #include "harness/registry.hpp"
 
 int main(int argc, char** argv) {
+  // First: scenarios with StartMethod::spawn re-execute this program as their workers.
+  concur::multiprocessing::freeze_support(argc, argv);
   CLI::App app{"concur's side-by-side benchmarks"};
   std::string filter = ".*", out = "build/bench/results.json", markdown;
   int reps = 0;

@@ -84,8 +84,21 @@ Register startup{[] {
                    pool.reset();  // teardown (kill + reap) is not part of start-up
                    return t;
                  }},
+                {"concur_pool_spawn",
+                 [] {
+                   std::unique_ptr<mp::Pool> pool;
+                   const double t = time_it([&] {
+                     pool = std::make_unique<mp::Pool>(
+                         2, mp::PoolOptions{.start_method = mp::StartMethod::spawn});
+                     sink = pool->apply_async(&twice, 1).get();
+                   });
+                   pool.reset();
+                   return t;
+                 }},
                 {"python_pool_fork",
                  [] { return concur::bench::run_python("pool_startup.py", {"fork"}); }},
+                {"python_pool_spawn",
+                 [] { return concur::bench::run_python("pool_startup.py", {"spawn"}); }},
                 {"python_pool_forkserver",
                  [] { return concur::bench::run_python("pool_startup.py", {"forkserver"}); }}},
       .repetitions = 7};

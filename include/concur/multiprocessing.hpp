@@ -14,7 +14,8 @@
 // enums, std::string, standard containers, pair/tuple/optional, and user types with a
 // serialize(Archive&) member), except SharedArray/SharedMemory/Value/Connection/Queue, which
 // travel as handles (file descriptors), never as data.
-// Start methods: fork (default) and forkserver. A task's exception comes back as its own type
+// Start methods: fork (default), forkserver and spawn (freeze_support() first in main).
+// A task's exception comes back as its own type
 // where it can be rebuilt; bodies over 64 KiB travel through a sealed memfd, not a socket.
 // Beyond Python: a worker that dies fails only its task with WorkerCrashed and is replaced
 // (Python's Pool hangs); workers die with their parent; pools never leave zombies.

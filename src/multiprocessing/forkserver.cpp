@@ -151,8 +151,6 @@ ServerWorker forkserver_spawn() {
 namespace concur::multiprocessing {
 
 void set_start_method(StartMethod method) {
-  if (method == StartMethod::spawn)
-    throw std::invalid_argument("concur::multiprocessing: StartMethod::spawn is not implemented");
   if (method == StartMethod::forkserver) detail::ensure_forkserver();
   detail::default_method.store(method);
 }
@@ -160,7 +158,7 @@ void set_start_method(StartMethod method) {
 StartMethod get_start_method() { return detail::default_method.load(); }
 
 std::vector<StartMethod> get_all_start_methods() {
-  return {StartMethod::fork, StartMethod::forkserver};
+  return {StartMethod::fork, StartMethod::spawn, StartMethod::forkserver};  // Python's order
 }
 
 }  // namespace concur::multiprocessing

@@ -33,6 +33,7 @@ std::mutex& registry_mutex() {
 }
 
 bool in_worker() { return worker_flag; }
+void mark_worker() { worker_flag = true; }
 
 void register_parent_fd(int fd) {
   std::lock_guard lock(spawn_mutex());

@@ -19,6 +19,8 @@ std::mutex& registry_mutex();
 
 /// True in a pool worker or Process child started by this library.
 bool in_worker();
+/// Marks this process as a worker (a spawned one: fork_child() marks forked ones).
+void mark_worker();
 
 /// Registers a parent-side fd (a worker channel, the forkserver socket) that children must
 /// not keep: fork_child() closes every registered fd in the child.

@@ -8,9 +8,13 @@
 
 #include <cerrno>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "concur/detail/core/exit_status.hpp"
+#include "multiprocessing/image.hpp"
 #include "multiprocessing/registry.hpp"
+#include "multiprocessing/spawn.hpp"
 
 namespace concur::multiprocessing::detail {
 namespace {
@@ -22,8 +26,18 @@ int pidfd_open(pid_t pid) {
 }  // namespace
 
 std::unique_ptr<WorkerLink> WorkerLink::start(StartMethod method) {
-  if (method == StartMethod::spawn)
-    throw std::invalid_argument("concur::multiprocessing: StartMethod::spawn is not implemented");
+  check_not_runaway_spawn_child();
+  if (method == StartMethod::spawn) {
+    SpawnedWorker s = spawn_worker();  // before the link exists: a failure leaves nothing
+    std::unique_ptr<WorkerLink> w(new WorkerLink);
+    w->spawned_ = true;
+    w->pid_ = s.pid;
+    w->channel_ = s.channel.release();
+    register_parent_fd(w->channel_);  // later fork()ed children must not keep it
+    w->exit_fd_ = pidfd_open(w->pid_);
+    w->pidfd_ = w->exit_fd_;
+    return w;
+  }
   std::unique_ptr<WorkerLink> w(new WorkerLink);
   if (method == StartMethod::forkserver) {
     const ServerWorker s = forkserver_spawn();
@@ -44,6 +58,34 @@ std::unique_ptr<WorkerLink> WorkerLink::start(StartMethod method) {
   return w;
 }
 
+bool WorkerLink::send(Message& m) {
+  if (!spawned_ || (m.kind != Kind::task && m.kind != Kind::process_task))
+    return send_message(channel_, m);
+  const std::uintptr_t trampoline = m.trampoline, fn = m.fn;
+  m.trampoline = static_cast<std::uintptr_t>(encode_code_address(trampoline));
+  m.fn = static_cast<std::uintptr_t>(encode_code_address(fn));
+  bool sent = true;
+  try {
+    if (module_count() > modules_sent_) {  // a library the worker has not heard of yet
+      Message mods;
+      mods.kind = Kind::modules;
+      mods.id = modules_sent_;
+      const std::vector<std::string> paths = module_paths(modules_sent_);
+      write_values(mods.body, mods.fds, paths);
+      sent = send_message(channel_, mods);
+      if (sent) modules_sent_ += paths.size();
+    }
+    if (sent) sent = send_message(channel_, m);
+  } catch (...) {
+    m.trampoline = trampoline;
+    m.fn = fn;
+    throw;
+  }
+  m.trampoline = trampoline;
+  m.fn = fn;
+  return sent;
+}
+
 WorkerLink::~WorkerLink() {
   kill(SIGKILL);  // nothing if it already exited
   wait_exit();
@@ -61,7 +103,9 @@ void WorkerLink::close_channel() {
 
 void WorkerLink::kill(int sig) {
   std::lock_guard lock(reap_mutex_);
-  if (exitcode_) return;
+  // pid_ <= 0: a link whose start failed. kill(-1) or kill(0) would signal every process we
+  // may signal, or our own group: never.
+  if (exitcode_ || pid_ <= 0) return;
   if (via_server_ && wait_readable(exit_fd_, 0)) return;  // already dead and reaped
   if (pidfd_ >= 0)
     ::syscall(SYS_pidfd_send_signal, pidfd_, sig, nullptr, 0);
@@ -89,6 +133,7 @@ int WorkerLink::wait_exit() {
   {
     std::lock_guard lock(reap_mutex_);
     if (exitcode_) return *exitcode_;
+    if (pid_ <= 0) return *(exitcode_ = -SIGKILL);  // never started
   }
   // Wait without the lock (another thread may poll try_exit() meanwhile), then reap.
   if (exit_fd_ >= 0) wait_readable(exit_fd_, -1);
@@ -100,6 +145,7 @@ int WorkerLink::wait_exit() {
 std::optional<int> WorkerLink::try_exit() {
   std::lock_guard lock(reap_mutex_);
   if (exitcode_) return exitcode_;
+  if (pid_ <= 0) return exitcode_ = -SIGKILL;  // never started: waitpid(-1) would reap any child
   if (via_server_ && !wait_readable(exit_fd_, 0)) return std::nullopt;
   reap_locked(false);
   return exitcode_;

@@ -21,8 +21,8 @@ namespace concur::multiprocessing::detail {
 
 class WorkerLink {
  public:
-  /// Starts a worker (StartMethod::fork or forkserver). Throws std::system_error,
-  /// std::invalid_argument for spawn.
+  /// Starts a worker (fork, forkserver or spawn). Throws std::system_error, ProcessError
+  /// (spawn: freeze_support() missing).
   static std::unique_ptr<WorkerLink> start(StartMethod method);
   ~WorkerLink();  // kills (SIGKILL) and reaps the worker if wait_exit() was not called
   WorkerLink(const WorkerLink&) = delete;
@@ -31,7 +31,9 @@ class WorkerLink {
   pid_t pid() const { return pid_; }
   /// The parent end of the channel: readable when a message or EOF (death) arrives.
   int channel() const { return channel_; }
-  bool send(Message& m) { return send_message(channel_, m); }
+  /// Sends `m` (left as it was: one message may go to several workers). For a spawned worker,
+  /// code addresses travel as image offsets (image.hpp), new modules announced first.
+  bool send(Message& m);
   /// False at EOF (the worker closed its end: it exited or is exiting).
   bool recv(Message& m) { return recv_message(channel_, m); }
   /// Readable once the worker has exited (a pidfd, or the forkserver's status pipe).
@@ -56,7 +58,9 @@ class WorkerLink {
   int exit_fd_ = -1;
   int pidfd_ = -1;  // for kill(): names this very process even if its pid is reused
   bool via_server_ = false;
-  std::mutex reap_mutex_;  // guards exitcode_ and reaping
+  bool spawned_ = false;
+  std::size_t modules_sent_ = 1;  // spawned: module numbers the worker knows (0: the program)
+  std::mutex reap_mutex_;         // guards exitcode_ and reaping
   std::optional<int> exitcode_;
 };
 

@@ -10,6 +10,8 @@
 
 #include "concur/multiprocessing/detail/remote_error.hpp"
 #include "concur/multiprocessing/detail/trampolines.hpp"
+#include "multiprocessing/image.hpp"
+#include "multiprocessing/spawn.hpp"
 #include "multiprocessing/worker_link.hpp"
 
 namespace concur::multiprocessing::detail {
@@ -36,6 +38,33 @@ void run_task(const Message& task, Message& reply) {
     } catch (...) {  // out of memory while describing it: an empty error
       reply.body.clear();
     }
+  }
+}
+
+// A spawned worker receives code addresses as image offsets (image.hpp). One it cannot map
+// (a library that failed to load) fails its task with this trampoline instead.
+std::string& unmappable_reason() {
+  static std::string reason;
+  return reason;
+}
+void unmappable_trampoline(const Message&, Message&) { throw ProcessError(unmappable_reason()); }
+
+void load_modules_from(const Message& m) {
+  try {
+    Reader reader(m.body.view(), m.fds);
+    load_modules(static_cast<std::size_t>(m.id), reader.read<std::vector<std::string>>());
+  } catch (const std::exception& e) {
+    unmappable_reason() = e.what();  // the tasks that need them fail with this
+  }
+}
+
+void map_code_addresses(Message& task) {
+  try {
+    task.trampoline = decode_code_address(task.trampoline);
+    task.fn = decode_code_address(task.fn);
+  } catch (const std::exception& e) {
+    if (unmappable_reason().empty()) unmappable_reason() = e.what();
+    task.trampoline = reinterpret_cast<std::uintptr_t>(&unmappable_trampoline);
   }
 }
 
@@ -70,6 +99,11 @@ void worker_main(int channel) {
       set_identity(task);
       continue;
     }
+    if (task.kind == Kind::modules) {
+      load_modules_from(task);
+      continue;
+    }
+    if (in_spawned_worker()) map_code_addresses(task);
     run_task(task, reply);
     task.fds.clear();
     task.body.clear();

@@ -48,6 +48,8 @@ constexpr SectionEntry kSections[] = {
      demo::threading_section},
     {"multiprocessing", "concur::multiprocessing: worker processes, what they copy and share",
      demo::multiprocessing_section},
+    {"spawn", "the spawn start method: Python's re-import of __main__ vs a C++ program image",
+     demo::spawn_section},
 };
 
 struct DemoOptions {

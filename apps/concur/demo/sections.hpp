@@ -61,5 +61,6 @@ void subprocess_section(Context& ctx);
 void threading_section(Context& ctx);
 void threading_parallel(Context& ctx);  // part of threading_section: speed-up with threads
 void multiprocessing_section(Context& ctx);
+void spawn_section(Context& ctx);
 
 }  // namespace concur::cli::demo

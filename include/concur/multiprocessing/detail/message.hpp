@@ -24,10 +24,11 @@ enum class Kind : std::uint32_t {
   spawned = 7,       // forkserver → parent: id = pid; fds = [channel, status]
   bytes = 8,         // Connection / Queue payload
   identity = 9,      // parent → worker: body = the worker's ProcessIdentity (names, daemon)
+  modules = 10,      // parent → spawned worker: id = first module number, body = library paths
 };
 
 /// The largest Kind value a receiver accepts.
-inline constexpr std::uint32_t max_kind = 9;
+inline constexpr std::uint32_t max_kind = 10;
 
 struct Message {
   Kind kind = Kind::bytes;

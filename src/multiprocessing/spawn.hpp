@@ -1,0 +1,49 @@
+// Internal: the spawn start method — a worker is a fresh exec of this program
+// (/proc/self/exe, the same argv) that enters the worker loop from freeze_support().
+//
+// The parent posix_spawn()s the program (no fork of a big or threaded parent: glibc uses
+// clone(CLONE_VM|CLONE_VFORK)) with the child end of a socketpair as fd 3, every other fd
+// closed, stdin on /dev/null and CONCUR_SPAWN_WORKER=3,<parent pid>,<nonce> in its
+// environment. freeze_support(argc, argv), first in main, sees the marker, removes it, sends
+// the nonce back (the handshake), arms PR_SET_PDEATHSIG and runs the worker loop.
+//
+// A program that never reaches freeze_support() in the child cannot hang the parent or
+// multiply: the parent refuses to spawn if freeze_support() was not called in its own
+// process; a child that starts workers of its own while still carrying the marker exits at
+// once with a message; and the parent gives up after a handshake timeout, killing the child,
+// with an error that names the cause.
+//
+// Thread safety: spawn_worker() may be called from any thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "concur/detail/core/fd.hpp"
+#include "concur/duration.hpp"
+
+namespace concur::multiprocessing::detail {
+
+struct SpawnedWorker {
+  pid_t pid = -1;
+  concur::detail::UniqueFd channel;  // our end, CLOEXEC
+};
+
+/// Starts a worker by spawn and completes the handshake. Throws ProcessError (with the
+/// freeze_support() diagnosis) or std::system_error; never leaves a child behind on failure.
+SpawnedWorker spawn_worker();
+
+/// True in a spawned worker (code addresses arrive as image offsets).
+bool in_spawned_worker();
+
+/// Throws ProcessError if this process is a spawned worker whose main() went on without
+/// calling freeze_support() (it is about to start workers of its own: a fork bomb). Called
+/// by every worker-start path.
+void check_not_runaway_spawn_child();
+
+/// How long the parent waits for a spawned child's handshake (default 60 s; the environment
+/// variable CONCUR_SPAWN_TIMEOUT, in seconds, overrides it).
+Duration spawn_handshake_timeout();
+
+}  // namespace concur::multiprocessing::detail

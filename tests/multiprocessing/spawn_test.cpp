@@ -1,0 +1,175 @@
+// StartMethod::spawn, after CPython's spawn-context tests: workers are fresh execs of this
+// program (not forks: the parent's memory is not there), functions travel as offsets in the
+// program image or in a shared library, a program that gets freeze_support() wrong fails
+// clearly, and spawning is safe while the parent runs busy threads.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <concur/multiprocessing.hpp>
+#include <concur/subprocess.hpp>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/leak_check.hpp"
+
+namespace mp = concur::multiprocessing;
+namespace sp = concur::subprocess;
+using namespace std::chrono_literals;
+
+namespace {
+
+class SpawnTest : public concur::test::NoLeakTest {};
+
+const mp::PoolOptions spawn_pool{.start_method = mp::StartMethod::spawn};
+
+int twice(int x) { return 2 * x; }
+
+int global_value = 0;  // set by the parent; a spawned worker starts from the program's 0
+int read_global(int) { return global_value; }
+
+std::string exe_of(pid_t pid) {
+  return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe").string();
+}
+std::string my_exe(int) { return exe_of(::getpid()); }
+int parent_of_worker(int) { return static_cast<int>(::getppid()); }
+std::uint64_t address_of_twice(int) { return reinterpret_cast<std::uintptr_t>(&twice); }
+std::string stdin_of_worker(int) {
+  return std::filesystem::read_symlink("/proc/self/fd/0").string();
+}
+
+bool aslr_on() {
+  std::ifstream f("/proc/sys/kernel/randomize_va_space");
+  int v = 0;
+  f >> v;
+  return v != 0;
+}
+
+}  // namespace
+
+TEST_F(SpawnTest, SpawnIsAmongTheStartMethods) {
+  const auto all = mp::get_all_start_methods();
+  EXPECT_NE(std::find(all.begin(), all.end(), mp::StartMethod::spawn), all.end());
+  EXPECT_NE(std::find(all.begin(), all.end(), mp::StartMethod::fork), all.end());
+}
+
+TEST_F(SpawnTest, PoolMapsOnWorkersThatAreFreshExecsOfThisProgram) {
+  mp::Pool pool(2, spawn_pool);
+  std::vector<int> items(100);
+  for (int i = 0; i < 100; ++i) items[static_cast<std::size_t>(i)] = i;
+  const auto doubled = pool.map(twice, items);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(doubled[static_cast<std::size_t>(i)], 2 * i);
+  EXPECT_EQ(pool.apply(my_exe, 0), exe_of(::getpid()));
+  EXPECT_EQ(pool.apply(parent_of_worker, 0), static_cast<int>(::getpid()));
+  EXPECT_EQ(pool.apply(stdin_of_worker, 0), "/dev/null");
+}
+
+TEST_F(SpawnTest, WorkersDoNotInheritTheParentsMemory) {
+  global_value = 42;
+  mp::Pool forked(1);
+  EXPECT_EQ(forked.apply(read_global, 0), 42);  // fork: a copy of our memory
+  mp::Pool spawned(1, spawn_pool);
+  EXPECT_EQ(spawned.apply(read_global, 0), 0);  // spawn: the program, started afresh
+  global_value = 0;
+}
+
+TEST_F(SpawnTest, FunctionsAreFoundWhereverAslrPutTheProgram) {
+  mp::Pool pool(1, spawn_pool);
+  const auto theirs = pool.apply(address_of_twice, 0);
+  if (aslr_on()) {
+    EXPECT_NE(theirs, reinterpret_cast<std::uintptr_t>(&twice));
+  }
+  EXPECT_EQ(pool.apply(twice, 21), 42);  // our &twice, called at their address
+  EXPECT_EQ(pool.apply(
+                +[](int x) { return x + 1; }, 1),
+            2);  // a capture-less lambda
+}
+
+TEST_F(SpawnTest, FunctionInASharedLibraryTravelsAsLibraryAndOffset) {
+  void* lib = ::dlopen(CONCUR_SPAWN_TESTLIB, RTLD_NOW | RTLD_LOCAL);  // not linked: dlopen()ed
+  ASSERT_NE(lib, nullptr) << ::dlerror();
+  auto* triple = reinterpret_cast<int (*)(int)>(::dlsym(lib, "concur_testlib_triple"));
+  ASSERT_NE(triple, nullptr);
+  mp::Pool pool(1, spawn_pool);
+  EXPECT_EQ(pool.apply(triple, 14), 42);
+  EXPECT_EQ(pool.apply(static_cast<int (*)(int)>(&::abs), -7), 7);  // libc's
+  ::dlclose(lib);
+}
+
+TEST_F(SpawnTest, ATaskExceptionAndACrashKeepTheirMeaning) {
+  mp::Pool pool(1, spawn_pool);
+  EXPECT_THROW(pool.apply(
+                   +[](int) -> int { throw std::out_of_range("oops"); }, 0),
+               std::exception);
+  EXPECT_THROW(pool.apply(
+                   +[](int) -> int { ::_exit(3); }, 0),
+               mp::WorkerCrashed);
+  EXPECT_EQ(pool.apply(twice, 5), 10);  // replaced by a new spawned worker
+}
+
+TEST_F(SpawnTest, ProcessRunsInASpawnedChild) {
+  auto [ours, theirs] = mp::Pipe();
+  mp::Process p(
+      mp::ProcessOptions{.start_method = mp::StartMethod::spawn},
+      +[](mp::Connection c, int x) { c.send(twice(x) + global_value); }, theirs, 20);
+  global_value = 1000;  // not seen by the spawned child
+  p.start();
+  EXPECT_EQ(ours.recv<int>(), 40);
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  global_value = 0;
+}
+
+TEST_F(SpawnTest, SafeWhileFourThreadsAreBusy) {
+  std::atomic<bool> stop{false};
+  std::mutex held;
+  std::vector<std::thread> busy;
+  for (int i = 0; i < 4; ++i)
+    busy.emplace_back([&stop, &held, i] {
+      while (!stop.load()) {
+        if (i == 0) {
+          std::lock_guard lock(held);       // a lock held at the moment of the spawn, often
+          std::vector<int> churn(1000, i);  // and malloc's
+        }
+      }
+    });
+  {
+    mp::Pool pool(2, spawn_pool);
+    EXPECT_EQ(pool.map(twice, std::vector<int>{1, 2, 3, 4}), (std::vector<int>{2, 4, 6, 8}));
+  }
+  stop = true;
+  for (auto& t : busy) t.join();
+}
+
+TEST_F(SpawnTest, AProgramThatNeverCallsFreezeSupportIsRefusedAtOnce) {
+  const auto r = sp::run({CONCUR_SPAWN_FORGOT, "never"}, {.capture_output = true, .timeout = 30s});
+  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("freeze_support"), std::string::npos) << r.out;
+}
+
+TEST_F(SpawnTest, AChildThatRunsMainInsteadOfFreezeSupportFailsThePoolNotAForkBomb) {
+  const auto r = sp::run({CONCUR_SPAWN_FORGOT, "late"}, {.capture_output = true, .timeout = 30s});
+  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("did not call concur::multiprocessing::freeze_support"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("without calling"), std::string::npos) << r.err;  // the child's word
+}
+
+TEST_F(SpawnTest, AChildStuckBeforeFreezeSupportTimesOutAndIsKilled) {
+  auto env = std::map<std::string, std::string>{};
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string kv = *e;
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  env["CONCUR_SPAWN_TIMEOUT"] = "0.3";
+  const auto r =
+      sp::run({CONCUR_SPAWN_FORGOT, "block"}, {.capture_output = true, .timeout = 30s, .env = env});
+  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("did not answer"), std::string::npos) << r.out;
+}
