@@ -35,6 +35,7 @@
 #include <utility>
 
 #include "concur/detail/threading_basic_queue.hpp"
+#include "concur/detail/threading_fifo_queue.hpp"
 #include "concur/detail/threading_queue_store.hpp"
 #include "concur/duration.hpp"
 
@@ -55,8 +56,9 @@ struct ShutDown : std::runtime_error {
 
 namespace detail {
 
-/// The public surface shared by Queue, LifoQueue and PriorityQueue.
-template <class T, class Store>
+/// The public surface shared by Queue, LifoQueue and PriorityQueue (Engine: FifoQueue or
+/// BasicQueue<T, Store>).
+template <class T, class Engine>
 class QueueBase {
  public:
   /// maxsize 0 = unbounded.
@@ -126,30 +128,34 @@ class QueueBase {
   bool is_shutdown() const { return q_.is_shutdown(); }
 
  private:
-  concur::detail::BasicQueue<T, Store> q_;
+  Engine q_;
 };
 
 }  // namespace detail
 
 /// First in, first out.
 template <class T>
-class Queue : public detail::QueueBase<T, concur::detail::RingStore<T>> {
+class Queue : public detail::QueueBase<T, concur::detail::FifoQueue<T>> {
  public:
-  using detail::QueueBase<T, concur::detail::RingStore<T>>::QueueBase;
+  using detail::QueueBase<T, concur::detail::FifoQueue<T>>::QueueBase;
 };
 
 /// Last in, first out.
 template <class T>
-class LifoQueue : public detail::QueueBase<T, concur::detail::StackStore<T>> {
+class LifoQueue
+    : public detail::QueueBase<T, concur::detail::BasicQueue<T, concur::detail::StackStore<T>>> {
  public:
-  using detail::QueueBase<T, concur::detail::StackStore<T>>::QueueBase;
+  using detail::QueueBase<T,
+                          concur::detail::BasicQueue<T, concur::detail::StackStore<T>>>::QueueBase;
 };
 
 /// Smallest under Compare first (Python's heapq order): PriorityQueue<std::pair<int, Job>>.
 template <class T, class Compare = std::less<T>>
-class PriorityQueue : public detail::QueueBase<T, concur::detail::HeapStore<T, Compare>> {
+class PriorityQueue : public detail::QueueBase<
+                          T, concur::detail::BasicQueue<T, concur::detail::HeapStore<T, Compare>>> {
  public:
-  using detail::QueueBase<T, concur::detail::HeapStore<T, Compare>>::QueueBase;
+  using detail::QueueBase<
+      T, concur::detail::BasicQueue<T, concur::detail::HeapStore<T, Compare>>>::QueueBase;
 };
 
 /// Python's SimpleQueue: an unbounded FIFO; put() never blocks; no task_done/join/shutdown.

@@ -28,8 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                           "--kill-after is a duration a clock can hold");
     concur::fuzz::require(!o.jobs || *o.jobs >= 0, "--jobs >= 0");
     concur::fuzz::require(o.retries >= 0, "--retries >= 0");
-    concur::fuzz::require(!o.command.empty() || !o.groups.empty() || o.jobs_file.has_value(),
-                          "something to run");
+    concur::fuzz::require(
+        !o.command.empty() || !o.groups.empty() || o.jobs_file.has_value() || o.discovers(),
+        "something to run");
     for (const auto& g : o.groups) concur::fuzz::require(!g.empty(), "no empty ::: group");
   } catch (const UsageError&) {
   }

@@ -3,7 +3,8 @@
 
 #include <atomic>
 #include <concur/multiprocessing.hpp>
-#include <ranges>
+#include <cstddef>
+#include <functional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -20,15 +21,37 @@ class PoolImap : public concur::test::NoLeakTest {};
 
 int twice(int x) { return x * 2; }
 
+// A range of fn(0), fn(1), ... (endless when limit < 0). Hand-written rather than
+// std::views, which clang 14 cannot compile with libstdc++ 12.
+struct Generated {
+  std::function<int(int)> fn = [](int i) { return i; };
+  int limit = -1;
+  struct iterator {
+    using value_type = int;
+    using difference_type = std::ptrdiff_t;
+    const Generated* g = nullptr;
+    int i = 0;
+    int operator*() const { return g->fn(i); }
+    iterator& operator++() {
+      ++i;
+      return *this;
+    }
+    void operator++(int) { ++i; }
+    bool operator==(const iterator& o) const { return i == o.i; }
+  };
+  iterator begin() const { return {this, 0}; }
+  iterator end() const { return {this, limit < 0 ? -1 : limit}; }
+};
+
 }  // namespace
 
 TEST_F(PoolImap, EndlessRangeAbandonedEarlyReadsOnlyAWindowAhead) {
   mp::Pool pool(2);
   std::atomic<int> reads{0};
-  auto counted = std::views::iota(0) | std::views::transform([&reads](int x) {
-                   reads.fetch_add(1);
-                   return x;
-                 });
+  Generated counted{[&reads](int x) {
+    reads.fetch_add(1);
+    return x;
+  }};
   int last = -1;
   {
     auto it = pool.imap(&twice, counted);
@@ -48,7 +71,7 @@ TEST_F(PoolImap, EndlessRangeAbandonedEarlyReadsOnlyAWindowAhead) {
 TEST_F(PoolImap, UnorderedOverEndlessRangeWithChunks) {
   mp::Pool pool(2);
   std::set<int> got;
-  auto it = pool.imap_unordered(&twice, std::views::iota(0), 7);
+  auto it = pool.imap_unordered(&twice, Generated{}, 7);
   while (got.size() < 50) got.insert(it.next(5s));
   for (int v : got) EXPECT_EQ(v % 2, 0);
 }
@@ -79,10 +102,11 @@ TEST_F(PoolImap, StringsInChunksKeepOrder) {
 
 TEST_F(PoolImap, ExceptionWhileReadingItemsEndsIterationThere) {
   mp::Pool pool(2);
-  auto failing = std::views::iota(0, 10) | std::views::transform([](int x) {
-                   if (x == 5) throw std::length_error("item 5 unreadable");
-                   return x;
-                 });
+  Generated failing{[](int x) {
+                      if (x == 5) throw std::length_error("item 5 unreadable");
+                      return x;
+                    },
+                    10};
   auto it = pool.imap(&twice, failing);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(it.next(5s), 2 * i);
   EXPECT_THROW(it.next(5s), std::length_error);
@@ -91,7 +115,7 @@ TEST_F(PoolImap, ExceptionWhileReadingItemsEndsIterationThere) {
 
 TEST_F(PoolImap, CloseAndJoinBeforeIteratingStillYieldsEverything) {
   mp::Pool pool(2);
-  auto it = pool.imap(&twice, std::views::iota(0, 100));
+  auto it = pool.imap(&twice, Generated{[](int i) { return i; }, 100});
   pool.close();
   pool.join();
   int n = 0;

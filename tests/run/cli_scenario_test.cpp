@@ -22,10 +22,23 @@ TEST(RunScenario, BuildDirectoriesPassFailHangAndLeak) {
       {"hang", "echo $$ > pid; exec sleep 30\n"},
       {"leak", "sleep 300 & echo $! > bg.pid; echo leaked a server\n"},
   };
-  std::vector<std::string> args = {
-      "-j",           "4",     "--cwd",     "{}",           "--timeout", "300ms",
-      "--kill-after", "200ms", "--joblog",  dir / "joblog", "--junit",   dir / "junit.xml",
-      "--",           "sh",    "./test.sh", ":::"};
+  std::vector<std::string> args = {"-j",
+                                   "4",
+                                   "--cwd",
+                                   "{}",
+                                   "--timeout",
+                                   "300ms",
+                                   "--kill-after",
+                                   "200ms",
+                                   "--joblog",
+                                   dir / "joblog",
+                                   "--junit",
+                                   dir / "junit.xml",
+                                   "--allow-leaks",
+                                   "--",
+                                   "sh",
+                                   "./test.sh",
+                                   ":::"};
   for (const auto& [name, body] : scripts) {
     fs::create_directory(dir.path() / name);
     write_text(dir.path() / name / "test.sh", body, true);
@@ -33,8 +46,13 @@ TEST(RunScenario, BuildDirectoriesPassFailHangAndLeak) {
   }
   const auto r = concur_run(args);
   EXPECT_EQ(r.status, 2) << r.err;  // one failure, one timeout
-  EXPECT_NE(r.err.find("4 jobs: 2 passed, 1 failed, 1 timed out, 0 skipped"), std::string::npos)
+  EXPECT_NE(r.err.find("4 jobs: 2 passed, 1 failed, 1 timed out, 0 skipped (1 leaky)"),
+            std::string::npos)
       << r.err;
+  EXPECT_NE(r.err.find("LEAKY #3 sh ./test.sh " + (dir / "leak") + ": left 1 process behind"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("sleep 300"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("expected 3, got 4"), std::string::npos);  // the failure's last stderr
   EXPECT_NE(r.err.find("(in " + (dir / "fail") + "): exit status 1"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("all 12 tests passed"), std::string::npos);
@@ -59,13 +77,14 @@ TEST(RunScenario, BuildDirectoriesPassFailHangAndLeak) {
 
 TEST(RunScenario, GrandchildHoldingTheOutputPipeDoesNotHangTheRunner) {
   TempDir dir;
-  // The grandchild leaves the job's process group (setsid) and keeps stdout open.
+  // The grandchild leaves the job's process group (setsid), clears its environment (so
+  // nothing ties it to its job) and keeps stdout open.
   const auto start = std::chrono::steady_clock::now();
-  const auto r =
-      concur_run({"--json", dir / "r.json", "--", "sh", "-c",
-                  "setsid sh -c 'echo $$ > " + (dir / "gc") + "; exec sleep 30' & while [ ! -s " +
-                      (dir / "gc") + " ]; do :; done; echo done",
-                  ":::", "1"});
+  const auto r = concur_run({"--json", dir / "r.json", "--", "sh", "-c",
+                             "env -i /usr/bin/setsid /bin/sh -c 'echo $$ > " + (dir / "gc") +
+                                 "; exec /bin/sleep 30' & while [ ! -s " + (dir / "gc") +
+                                 " ]; do :; done; echo done",
+                             ":::", "1"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   EXPECT_NE(read_text(dir / "r.json").find("\"output_held_open\": true"), std::string::npos);

@@ -49,8 +49,8 @@ TEST(RunTemplate, RejectsUnknownPlaceholders) {
 TEST(RunTemplate, QuotesValuesForTheShell) {
   EXPECT_EQ(expand("rm {}", {"a; rm -rf ~"}, true), "rm 'a; rm -rf ~'");
   EXPECT_EQ(expand("cat {}", {"it's"}, true), "cat 'it'\"'\"'s'");
-  EXPECT_EQ(shell_quote(""), "''");
-  EXPECT_EQ(shell_quote("plain-word_1.txt"), "plain-word_1.txt");
+  EXPECT_EQ(expand("cat {}", {""}, true), "cat ''");
+  EXPECT_EQ(expand("cat {}", {"plain-word_1.txt"}, true), "cat plain-word_1.txt");
 }
 
 TEST(RunInputs, CartesianProductFirstGroupSlowest) {
@@ -74,7 +74,7 @@ TEST(RunInputs, UnreadableJobsFileIsAUsageError) {
 TEST(RunPlan, AppendsValuesWithoutPlaceholderAndQuotesUnderShell) {
   Options o;
   o.command = {"echo", "x"};
-  const JobSpec job{1, {"a b;c"}};
+  const JobSpec job{.seq = 1, .values = {"a b;c"}};
   EXPECT_EQ(CommandPlan(o, 1).expand(job, 1).argv,
             (std::vector<std::string>{"echo", "x", "a b;c"}));
   o.shell = true;
@@ -85,7 +85,7 @@ TEST(RunPlan, AppendsValuesWithoutPlaceholderAndQuotesUnderShell) {
 
 TEST(RunPlan, NoCommandRunsEachValueThroughTheShell) {
   Options o;
-  const auto c = CommandPlan(o, 1).expand(JobSpec{1, {"echo hi | wc -c"}}, 1);
+  const auto c = CommandPlan(o, 1).expand(JobSpec{.seq = 1, .values = {"echo hi | wc -c"}}, 1);
   EXPECT_TRUE(c.shell);
   EXPECT_EQ(c.argv, (std::vector<std::string>{"echo hi | wc -c"}));
 }
@@ -95,7 +95,7 @@ TEST(RunPlan, ExpandsCwdAndEnv) {
   o.command = {"make"};
   o.cwd = "build/{/}";
   o.env = {{"SLOT", "{%}"}};
-  const auto c = CommandPlan(o, 1).expand(JobSpec{3, {"x/y"}}, 2);
+  const auto c = CommandPlan(o, 1).expand(JobSpec{.seq = 3, .values = {"x/y"}}, 2);
   EXPECT_EQ(c.cwd, "build/y");
   EXPECT_EQ(c.env[0].second, "2");
 }

@@ -1,6 +1,7 @@
 // concur::threading thread identity and lifetime, after CPython's test_threading.py: names,
 // ident/native_id, daemon, current_thread/main_thread/enumerate/active_count, excepthook.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -181,5 +182,31 @@ TEST(ThreadIdentity, JoinForRejectsNegativeTimeout) {
   Thread t([] {});
   t.start();
   EXPECT_THROW(t.join_for(-1s), std::invalid_argument);
+  t.join();
+}
+
+TEST(ThreadIdentity, ForkedChildKnowsOnlyTheForkingThread) {
+  // Python's _after_fork: in the child only the forking thread exists; the others are not listed,
+  // and their Thread objects neither hang in join() nor crash in their destructor.
+  Event release;
+  Thread t({.name = "left-behind"}, [&] { release.wait(); });
+  t.start();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    bool ok = enumerate().size() == 1 && active_count() == 1;
+    ok = ok && main_thread().ident == get_ident() && current_thread().name == "MainThread";
+    ok = ok && !t.is_alive();
+    try {
+      t.join();  // the thread does not exist here: returns at once
+    } catch (...) {
+      ok = false;
+    }
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(t.is_alive());  // the parent is unaffected
+  release.set();
   t.join();
 }

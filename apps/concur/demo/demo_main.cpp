@@ -9,31 +9,16 @@
 #include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "commands.hpp"
 #include "machine.hpp"
 #include "sections.hpp"
+#include "usage_format.hpp"
 
 namespace concur::cli {
 
 namespace {
-
-constexpr const char* kUsage =
-    "Usage: concur demo [--quick] [--json] [--section NAME]\n"
-    "\n"
-    "Replays the lecture's experiments on subprocess, threading and multiprocessing, live, in C++\n"
-    "with concur and, where python3 is on PATH, the same experiments in Python beside them:\n"
-    "what each shows, both times and their ratio, and a closing table. Offline; exits 0\n"
-    "(1 if an experiment failed, 2 on bad usage).\n"
-    "\n"
-    "Options:\n"
-    "  --quick          small sizes: the whole demo in a few seconds\n"
-    "  --json           print the closing table as JSON on stdout (the narrative goes to stderr)\n"
-    "  --section NAME   run one section only: subprocess, threading or multiprocessing\n"
-    "                   (repeatable)\n"
-    "  --no-python      C++ alone: do not run the Python twins\n"
-    "  -h, --help       show this help and exit\n"
-    "\n"
-    "Colour is used on a terminal, unless NO_COLOR is set.\n";
 
 struct SectionEntry {
   std::string_view name;
@@ -59,11 +44,6 @@ struct DemoOptions {
   std::vector<std::string> sections;
 };
 
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "concur demo: %s (try 'concur demo --help')\n", message.c_str());
-  return 2;
-}
-
 bool known_section(std::string_view name) {
   for (const auto& s : kSections) {
     if (s.name == name) return true;
@@ -71,38 +51,14 @@ bool known_section(std::string_view name) {
   return false;
 }
 
-// Returns -1 when the demo should run, else the exit status.
-int parse(int argc, char** argv, DemoOptions& options) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (arg == "--quick") {
-      options.quick = true;
-    } else if (arg == "--json") {
-      options.json = true;
-    } else if (arg == "--no-python") {
-      options.python = false;
-    } else if (arg == "--section" || arg.starts_with("--section=")) {
-      std::string name;
-      if (arg == "--section") {
-        if (i + 1 >= argc) return usage_error("--section needs a NAME");
-        name = argv[++i];
-      } else {
-        name = std::string(arg.substr(std::strlen("--section=")));
-      }
-      if (!known_section(name)) {
-        return usage_error("unknown section '" + name +
-                           "' (choose subprocess, threading or multiprocessing)");
-      }
-      options.sections.push_back(name);
-    } else {
-      return usage_error("unknown option '" + std::string(arg) + "'");
-    }
-  }
-  return -1;
+std::string section_names() {
+  std::string names;
+  for (std::size_t i = 0; i < std::size(kSections); ++i)
+    names += (i == 0                          ? ""
+              : i + 1 == std::size(kSections) ? " or "
+                                              : ", ") +
+             std::string(kSections[i].name);
+  return names;
 }
 
 bool wanted(const DemoOptions& options, std::string_view name) {
@@ -119,12 +75,7 @@ bool colour_on(std::FILE* out) {
   return ::isatty(::fileno(out)) == 1;
 }
 
-}  // namespace
-
-int demo_main(int argc, char** argv) {
-  DemoOptions options;
-  if (const int status = parse(argc, argv, options); status >= 0) return status;
-
+int run_demo(const DemoOptions& options) {
   std::FILE* narrative = options.json ? stderr : stdout;
   demo::Report report{{.colour = colour_on(narrative), .narrative = narrative}};
   demo::PythonTwins python{options.python};
@@ -165,6 +116,48 @@ int demo_main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+class DemoCommand : public Subcommand {
+ public:
+  explicit DemoCommand(CLI::App& app) : app_(app) {
+    app.formatter(std::make_shared<UsageFormatter>(
+        "concur demo [--quick] [--json] [--section NAME]... [--no-python]"));
+    app.footer(
+        "Replays the lecture's experiments on subprocess, threading and multiprocessing, live,\n"
+        "in C++ with concur and, where python3 is on PATH, the same experiments in Python beside\n"
+        "them: what each shows, both times and their ratio, and a closing table. Offline; exits\n"
+        "0 (1 if an experiment failed, 2 on bad usage).\n"
+        "\n"
+        "Colour is used on a terminal, unless NO_COLOR is set.");
+    app.add_flag("--quick", options_.quick, "small sizes: the whole demo in a few seconds");
+    app.add_flag("--json", options_.json,
+                 "print the closing table as JSON on stdout (the narrative goes to stderr)");
+    app.add_option("--section", options_.sections,
+                   "run one section only: " + section_names() + " (repeatable)")
+        ->type_name("NAME")
+        ->allow_extra_args(false)
+        ->check([](const std::string& name) {
+          return known_section(name)
+                     ? std::string()
+                     : "unknown section '" + name + "' (choose " + section_names() + ")";
+        });
+    app.add_flag("!--no-python", options_.python, "C++ alone: do not run the Python twins");
+  }
+  CLI::App& app() override { return app_; }
+  int run() override { return run_demo(options_); }
+
+ private:
+  CLI::App& app_;
+  DemoOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Subcommand> add_demo_command(CLI::App& parent) {
+  CLI::App* app = parent.add_subcommand(
+      "demo", "replay the lecture's experiments live, in C++ and Python side by side");
+  return std::make_unique<DemoCommand>(*app);
 }
 
 }  // namespace concur::cli

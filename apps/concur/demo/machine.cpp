@@ -1,5 +1,8 @@
-// Machine facts for the demo's notes, from the affinity mask and sysfs.
+// Machine facts for the demo's notes: the usable CPUs (affinity and cgroup quota, from the
+// core), the affinity mask's topology from sysfs.
 #include "machine.hpp"
+
+#include <concur/detail/core/cpu.hpp>
 
 #include <fmt/format.h>
 #include <sched.h>
@@ -34,10 +37,7 @@ std::string core_of(int cpu) {
 
 }  // namespace
 
-unsigned usable_cpus() {
-  const auto cpus = allowed_cpus();
-  return cpus.empty() ? 1u : static_cast<unsigned>(cpus.size());
-}
+unsigned usable_cpus() { return concur::detail::usable_cpu_count(); }
 
 bool cpus_share_one_core() {
   const auto cpus = allowed_cpus();

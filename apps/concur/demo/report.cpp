@@ -1,6 +1,7 @@
 // The demo's output framework: headings, result lines, timed rows and the closing table.
 #include "report.hpp"
 
+#include <fmt/color.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,11 +11,11 @@ namespace concur::cli::demo {
 
 namespace {
 
-constexpr std::string_view kBold = "1";
-constexpr std::string_view kDim = "2";
-constexpr std::string_view kCyan = "1;36";
-constexpr std::string_view kGreen = "32";
-constexpr std::string_view kYellow = "33";
+const fmt::text_style kBold = fmt::emphasis::bold;
+const fmt::text_style kDim = fmt::emphasis::faint;
+const fmt::text_style kCyan = fmt::emphasis::bold | fmt::fg(fmt::terminal_color::cyan);
+const fmt::text_style kGreen = fmt::fg(fmt::terminal_color::green);
+const fmt::text_style kYellow = fmt::fg(fmt::terminal_color::yellow);
 
 std::optional<double> ratio_of(const Timing& t) {
   if (!t.python || t.cpp_seconds <= 0) return std::nullopt;
@@ -62,9 +63,9 @@ std::string format_bytes(std::size_t bytes) {
 
 Report::Report(ReportOptions options) : options_(options) {}
 
-std::string Report::paint(std::string_view text, std::string_view sgr) const {
+std::string Report::paint(std::string_view text, const fmt::text_style& style) const {
   if (!options_.colour) return std::string(text);
-  return fmt::format("\x1b[{}m{}\x1b[0m", sgr, text);
+  return fmt::format(style, "{}", text);
 }
 
 void Report::write(std::string_view text) {
@@ -126,7 +127,9 @@ void Report::note(std::string_view text) { write(fmt::format("  {}\n", paint(tex
 
 void Report::failed(std::string_view experiment, std::string_view why) {
   ++failures_;
-  write(fmt::format("  {} {}: {}\n", paint("FAILED", "1;31"), experiment, why));
+  write(fmt::format("  {} {}: {}\n",
+                    paint("FAILED", fmt::emphasis::bold | fmt::fg(fmt::terminal_color::red)),
+                    experiment, why));
 }
 
 void Report::timed(Timing timing) {

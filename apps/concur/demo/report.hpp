@@ -13,6 +13,7 @@
 // Thread safety: none; the demo writes from its main thread only.
 #pragma once
 
+#include <fmt/color.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -73,7 +74,7 @@ class Report {
   const std::vector<Timing>& timings() const { return timings_; }
 
  private:
-  std::string paint(std::string_view text, std::string_view sgr) const;
+  std::string paint(std::string_view text, const fmt::text_style& style) const;
   void write(std::string_view text);
 
   ReportOptions options_;

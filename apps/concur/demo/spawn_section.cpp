@@ -35,7 +35,8 @@ void spawn_worker(Context& ctx) {
       "int main(int argc, char** argv) {\n"
       "  mp::freeze_support(argc, argv);      // first: a spawned child becomes a worker here\n"
       "  mp::Pool pool(1, {.start_method = mp::StartMethod::spawn});\n"
-      "  pool.apply(worker, 10);               // sum of x * x below 10\n");
+      "  pool.apply(worker, 10);               // sum of x * x below 10\n"
+      "}");
   std::string cpp_result;
   const double cpp = seconds_of([&] {
     mp::Pool pool(1, {.start_method = mp::StartMethod::spawn});

@@ -16,21 +16,24 @@ namespace concur::cli::run {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::string& path) {
-  throw std::system_error(errno, std::generic_category(),
-                          "concur run: " + what + " '" + path + "'");
+  throw std::system_error(errno, std::generic_category(), what + " '" + path + "'");
 }
 
-void mkdir_p(const std::string& path) {
+}  // namespace
+
+void make_directories(const std::string& path) {
   if (::mkdir(path.c_str(), 0777) == 0 || errno == EEXIST) return;
   if (errno == ENOENT) {
     const auto slash = path.find_last_of('/');
     if (slash != std::string::npos && slash > 0) {
-      mkdir_p(path.substr(0, slash));
+      make_directories(path.substr(0, slash));
       if (::mkdir(path.c_str(), 0777) == 0 || errno == EEXIST) return;
     }
   }
   fail("cannot create directory", path);
 }
+
+namespace {
 
 void write_capture(const std::string& path, const Capture& c) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -75,8 +78,8 @@ void Joblog::write(const JobResult& r) {
   int exitval = r.signal != 0 ? 0 : r.exit_status;
   if (r.outcome != Outcome::passed && exitval == 0 && r.signal == 0) exitval = -1;
   const std::string line =
-      fmt::format("{}\t:\t{:.3f}\t{:.3f}\t0\t{}\t{}\t{}\t{}\n", r.seq, r.start_epoch, r.runtime,
-                  r.stdout_bytes, exitval, r.signal, command);
+      fmt::format("{}\t{}\t{:.3f}\t{:.3f}\t0\t{}\t{}\t{}\t{}\n", r.seq, r.host, r.start_epoch,
+                  r.runtime, r.stdout_bytes, exitval, r.signal, command);
   if (!write_all(fd_, line)) fail("cannot write joblog", path_);
 }
 
@@ -103,7 +106,7 @@ std::set<std::size_t> joblog_succeeded(const std::string& path) {
 void write_results(const std::string& dir, const JobResult& r, const Capture& out,
                    const Capture& err) {
   const std::string job_dir = dir + "/" + std::to_string(r.seq);
-  mkdir_p(job_dir);
+  make_directories(job_dir);
   write_capture(job_dir + "/stdout", out);
   write_capture(job_dir + "/stderr", err);
   write_file(job_dir + "/meta.json", json_text(job_json(r)) + "\n");

@@ -1,5 +1,7 @@
 #include "jobs.hpp"
 
+#include <concur/shlex.hpp>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -70,7 +72,8 @@ Inputs collect_inputs(const Options& opts, int stdin_fd) {
   in.jobs.reserve(total);
   std::vector<std::size_t> idx(groups.size(), 0);
   for (std::size_t seq = 1; seq <= total; ++seq) {
-    JobSpec j{seq, {}};
+    JobSpec j;
+    j.seq = seq;
     j.values.reserve(groups.size());
     for (std::size_t g = 0; g < groups.size(); ++g) j.values.push_back(groups[g][idx[g]]);
     in.jobs.push_back(std::move(j));
@@ -94,7 +97,18 @@ CommandPlan::CommandPlan(const Options& opts, std::size_t group_count)
   for (const auto& [k, v] : opts.env) env_.emplace_back(k, Template::compile(v, group_count));
 }
 
+std::string CommandPlan::name_of(const JobSpec& job) const {
+  return job.name.empty() ? expand(job, 0).display : job.name;
+}
+
 Command CommandPlan::expand(const JobSpec& job, int slot) const {
+  if (job.fixed) {  // a discovered test: --cwd (unless it has its own) and --env still apply
+    Command c = *job.fixed;
+    if (cwd_ && !c.cwd) c.cwd = cwd_->expand(job.values, job.seq, slot, false);
+    for (const auto& [k, t] : env_)
+      c.env.emplace_back(k, t.expand(job.values, job.seq, slot, false));
+    return c;
+  }
   Command c;
   c.shell = shell_;
   if (from_values_) {
@@ -109,14 +123,14 @@ Command CommandPlan::expand(const JobSpec& job, int slot) const {
       line += w.expand(job.values, job.seq, slot, /*quote=*/true);
     }
     if (append_values_)
-      for (const auto& v : job.values) line += ' ' + shell_quote(v);
+      for (const auto& v : job.values) line += ' ' + concur::shlex::quote(v);
     c.argv = {line};
     c.display = line;
   } else {
     for (const auto& w : words_) c.argv.push_back(w.expand(job.values, job.seq, slot, false));
     if (append_values_)
       for (const auto& v : job.values) c.argv.push_back(v);
-    c.display = shell_join(c.argv);
+    c.display = concur::shlex::join(c.argv);
   }
   if (cwd_) c.cwd = cwd_->expand(job.values, job.seq, slot, false);
   for (const auto& [k, t] : env_) c.env.emplace_back(k, t.expand(job.values, job.seq, slot, false));

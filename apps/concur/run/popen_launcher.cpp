@@ -1,4 +1,5 @@
-// The local backend: every job is a concur::subprocess::Popen (the library's one spawn path).
+// The local backend: every job is a concur::subprocess::Popen (the library's one spawn path)
+// leading its own process group, so one signal reaches the job's whole tree.
 #include <concur/subprocess.hpp>
 
 #include <signal.h>
@@ -20,12 +21,13 @@ class PopenJob : public RunningJob {
         out_fd_(popen_.out().fileno()),
         err_fd_(popen_.err().fileno()) {}
   ~PopenJob() override {
-    // Never block the event loop in ~Popen: the scheduler only drops reaped jobs,
-    // but if it is torn down early, kill the group first so the wait is short.
-    if (!popen_.returncode()) signal_group(SIGKILL);
+    // Never block the event loop in ~Popen: the scheduler only drops reaped jobs, but if
+    // it is torn down early, end the tree first so the wait is short.
+    if (!popen_.returncode()) kill();
   }
   pid_t pid() const override { return popen_.pid(); }
-  pid_t process_group() const override { return pgid_; }
+  const std::string& host() const override { return host_; }
+  std::optional<pid_t> local_process_group() const override { return pgid_; }
   // Popen::out() throws once the stream is closed: remember the fds here.
   int stdout_fd() const override { return out_fd_; }
   int stderr_fd() const override { return err_fd_; }
@@ -38,15 +40,30 @@ class PopenJob : public RunningJob {
     err_fd_ = -1;
   }
   std::optional<int> try_reap() override { return popen_.poll(); }
-  void signal_group(int sig) override {
+  // The first step of Popen::stop's policy without its wait (the event loop must not
+  // block): SIGTERM, and SIGCONT so a stopped job can act on it, to the whole group.
+  void terminate() override {
+    signal_group(SIGTERM);
+    signal_group(SIGCONT);
+  }
+  // Popen::stop with no grace: SIGKILL to the group, then reaped (the library's one
+  // tree-kill policy, as run()'s timeout).
+  int kill() override { return popen_.stop(std::chrono::seconds(0)); }
+  // Popen::stop does nothing once its child is reaped (the group is no longer its to signal);
+  // the leftovers of a reaped job are the runner's business: its group, by id, which the
+  // kernel does not reuse while any member lives.
+  void kill_leftovers() override { signal_group(SIGKILL); }
+
+ private:
+  void signal_group(int sig) {
     // The group outlives its leader while members remain; its id cannot be reused meanwhile.
     if (::kill(-pgid_, sig) != 0 && errno == ESRCH && !popen_.returncode()) popen_.send_signal(sig);
   }
 
- private:
   sp::Popen popen_;
   pid_t pgid_;
   int out_fd_, err_fd_;
+  std::string host_ = ":";
 };
 
 }  // namespace
@@ -58,7 +75,7 @@ std::unique_ptr<RunningJob> PopenLauncher::start(const LaunchSpec& spec) {
   o.err = sp::PIPE;
   o.shell = spec.shell;
   if (spec.cwd) o.cwd = *spec.cwd;
-  o.env = spec.env;
+  o.extra_env = spec.env;  // our environment plus the job's
   o.process_group = 0;
   try {
     return std::make_unique<PopenJob>(sp::Popen(spec.argv, std::move(o)));

@@ -65,6 +65,10 @@ void Printer::print_whole(const std::string& tag, Capture& out, Capture& err) {
 
 void Printer::finished(const JobResult& r, Capture& out, Capture& err) {
   if (o_.quiet) return;
+  if (o_.failures_only && !o_.line_buffer && r.outcome == Outcome::passed) {
+    nothing_for(r.seq);
+    return;
+  }
   const std::string tag = o_.tag ? tag_of(r) : "";
   if (o_.line_buffer) {
     emit(o_.out_fd, tag, {}, partial_out_[r.seq], true);

@@ -2,7 +2,8 @@
 // output printed whole when it ends (never interleaved); --keep-order holds
 // outputs back until every earlier job has printed; --line-buffer passes complete
 // lines through as they arrive; --tag prefixes every line with the job's values;
-// --quiet prints nothing. A progress bar, if any, is cleared before each write.
+// --quiet prints nothing; a test runner prints only the output of jobs that did not pass. A
+// progress bar, if any, is cleared before each write.
 //
 //   Printer p(printer_options, &progress);
 //   p.chunk(result, 1, data);          // from the scheduler (used with --line-buffer)
@@ -27,6 +28,7 @@ class Progress;
 
 struct PrinterOptions {
   bool quiet = false, keep_order = false, tag = false, line_buffer = false;
+  bool failures_only = false;  // test runner: print only the output of jobs that did not pass
   int out_fd = 1, err_fd = 2;
 };
 

@@ -10,6 +10,7 @@ namespace concur::cli::run {
 nlohmann::json job_json(const JobResult& r) {
   nlohmann::json j = {
       {"seq", r.seq},
+      {"name", r.name.empty() ? r.command : r.name},
       {"values", r.values},
       {"command", r.command},
       {"outcome", outcome_name(r.outcome)},
@@ -26,7 +27,22 @@ nlohmann::json job_json(const JobResult& r) {
       {"stdout_tail", r.stdout_tail},
       {"stderr_tail", r.stderr_tail},
       {"output_held_open", r.output_held_open},
+      {"flaky", r.flaky},
+      {"leaky", r.leaky},
+      {"leftovers", r.leftovers},
+      {"slow", r.slow},
+      {"labels", r.labels},
+      {"host", r.host},
+      {"repeat", r.repeat},
   };
+  nlohmann::json attempts = nlohmann::json::array();
+  for (const auto& a : r.failed_attempts)
+    attempts.push_back({{"outcome", outcome_name(a.outcome)},
+                        {"exit_status", a.exit_status},
+                        {"signal", a.signal},
+                        {"runtime_s", a.runtime},
+                        {"stderr_tail", a.stderr_tail}});
+  j["failed_attempts"] = std::move(attempts);
   j["cwd"] = r.cwd ? nlohmann::json(*r.cwd) : nlohmann::json(nullptr);
   if (!r.error.empty()) j["error"] = r.error;
   return j;
@@ -39,6 +55,9 @@ nlohmann::json totals_json(const Totals& t) {
           {"timed_out", t.timed_out},
           {"skipped", t.skipped},
           {"interrupted", t.interrupted},
+          {"flaky", t.flaky},
+          {"leaky", t.leaky},
+          {"slow", t.slow},
           {"wall_s", t.wall},
           {"job_time_s", t.job_time},
           {"speedup", t.wall > 0 ? t.job_time / t.wall : 0.0},

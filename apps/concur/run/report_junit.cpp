@@ -12,6 +12,7 @@ namespace concur::cli::run {
 namespace {
 
 std::string case_name(const JobResult& r) {
+  if (!r.name.empty() && r.name != r.command) return r.name;  // a test: its own name
   std::string name = r.command;
   if (r.cwd) name += " (in " + *r.cwd + ")";
   return name;
@@ -33,11 +34,32 @@ void write_junit(const std::string& path, const std::vector<JobResult>& results,
     x += fmt::format("    <testcase classname=\"concur.run\" name=\"{}\" time=\"{:.3f}\">\n",
                      xml_escape(case_name(r), true), r.runtime);
     const std::string err_tail = xml_escape(r.stderr_tail);
+    std::string leftovers;
+    for (const auto& p : r.leftovers) leftovers += p + "\n";
+    const std::string leak_message =
+        fmt::format("left {} process{} behind: killed after --leak-timeout", r.leftovers.size(),
+                    r.leftovers.size() == 1 ? "" : "es");
     switch (r.outcome) {
       case Outcome::passed:
+        // Maven Surefire's rerun format: a passing case, one <flakyFailure> per failed attempt.
+        for (const auto& a : r.failed_attempts) {
+          const std::string msg = a.outcome == Outcome::timed_out
+                                      ? fmt::format("timed out after {:.3f}s", a.runtime)
+                                  : a.signal != 0 ? fmt::format("killed by signal {}", a.signal)
+                                                  : fmt::format("exit status {}", a.exit_status);
+          x += "      <flakyFailure message=\"" + msg + "\" type=\"" +
+               (a.outcome == Outcome::timed_out ? "timeout" : "failure") + "\"><system-err>" +
+               xml_escape(a.stderr_tail) + "</system-err></flakyFailure>\n";
+        }
+        if (r.leaky)
+          x += "      <properties><property name=\"leaky\" value=\"" +
+               xml_escape(leak_message, true) + "\"/></properties>\n";
         break;
       case Outcome::failed:
-        if (!r.error.empty()) {
+        if (r.leaky && r.error.empty() && r.exit_status == 0 && r.signal == 0) {
+          x += "      <failure type=\"leak\" message=\"" + xml_escape(leak_message, true) + "\">" +
+               xml_escape(leftovers) + "</failure>\n";
+        } else if (!r.error.empty()) {
           x += "      <error type=\"spawn\" message=\"" + xml_escape(r.error, true) + "\">" +
                err_tail + "</error>\n";
         } else {

@@ -54,6 +54,9 @@ void write_html(const std::string& path, const std::vector<JobResult>& results, 
 /// The summary printed on stderr at the end.
 std::string summary_text(const std::vector<JobResult>& results, const Totals& t);
 
+/// mkdir -p. Throws std::system_error naming the directory.
+void make_directories(const std::string& path);
+
 /// Writes `text` to `path` atomically (temp file + rename). Throws std::system_error.
 void write_file(const std::string& path, const std::string& text);
 

@@ -26,6 +26,10 @@ Totals total(const std::vector<JobResult>& results, double wall, int interrupted
   t.halted = halted;
   for (const auto& r : results) {
     t.job_time += r.runtime;
+    t.started += r.started ? 1 : 0;
+    t.flaky += r.flaky ? 1 : 0;
+    t.leaky += r.leaky ? 1 : 0;
+    t.slow += r.slow ? 1 : 0;
     switch (r.outcome) {
       case Outcome::passed:
         ++t.passed;

@@ -1,10 +1,17 @@
-// concur run: parse and validate everything (exit 2 before any job starts), then run
-// the jobs through the scheduler and write the records, reports and summary.
-#include <sched.h>
+// concur run: parse and validate everything (exit 2 before any job starts), find the jobs
+// (values, a jobs file, stdin or a test suite), select, order them from the history, run
+// them through the scheduler and write the records, reports, history and summary.
+#include <concur/detail/core/cpu.hpp>
+#include <concur/shlex.hpp>
+
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -12,6 +19,8 @@
 #include <string>
 
 #include "commands.hpp"
+#include "discover.hpp"
+#include "history.hpp"
 #include "jobs.hpp"
 #include "launcher.hpp"
 #include "options.hpp"
@@ -19,32 +28,12 @@
 #include "progress.hpp"
 #include "reports.hpp"
 #include "scheduler.hpp"
-
-extern char** environ;  // NOLINT
+#include "selection.hpp"
 
 namespace concur::cli {
 namespace {
 
 using namespace concur::cli::run;
-
-int usable_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)) > 0
-             ? static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)))
-             : 1;
-}
-
-std::map<std::string, std::string> current_environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  return env;
-}
 
 // -j 0 (one slot per job) can need two pipes per job: allow what the hard limit allows.
 void raise_fd_limit() {
@@ -55,43 +44,119 @@ void raise_fd_limit() {
   }
 }
 
-int run_jobs(const Options& opts, const Inputs& inputs, const CommandPlan& plan) {
-  const int slots = opts.jobs.value_or(usable_cpus());
-  if (opts.dry_run) {
-    const std::size_t n = slots > 0 ? static_cast<std::size_t>(slots) : inputs.jobs.size();
-    for (std::size_t i = 0; i < inputs.jobs.size(); ++i) {
-      const Command c =
-          plan.expand(inputs.jobs[i], static_cast<int>(i % std::max<std::size_t>(1, n)) + 1);
-      std::string line = c.display;
-      if (c.cwd) line = "(cd " + shell_quote(*c.cwd) + " && " + line + ")";
-      line += '\n';
-      write_all(1, line);
-    }
-    return 0;
+void say(const std::string& line) { write_all(2, "concur run: " + line + "\n"); }
+
+// What runs: the jobs (filtered, partitioned, repeated), their names and the start order.
+struct Plan {
+  std::vector<JobSpec> jobs;
+  std::vector<std::string> names;
+  std::vector<std::size_t> order;
+  std::optional<std::string> history_path;
+  History history;
+};
+
+Plan plan_jobs(const Options& opts, std::vector<JobSpec> all, const CommandPlan& commands) {
+  Plan p;
+  std::vector<std::string> all_names;
+  all_names.reserve(all.size());
+  for (const auto& j : all) all_names.push_back(commands.name_of(j));
+  for (const std::size_t i : select_jobs(all, all_names, opts.filters, opts.partition))
+    p.jobs.push_back(std::move(all[i]));
+  p.jobs = repeat_jobs(p.jobs, opts.repeat);
+  for (const auto& j : p.jobs) p.names.push_back(commands.name_of(j));
+  if (opts.history)
+    p.history_path = opts.history;
+  else if (opts.discovers() && !opts.no_history)
+    p.history_path = ".concur/history.json";
+  if (p.history_path && !opts.list) {  // --dry-run shows the order a run would take
+    p.history = History::load(*p.history_path, [](const std::string& w) { say("warning: " + w); });
+    p.order = longest_first(p.names, p.history);
+  } else {
+    for (std::size_t i = 0; i < p.jobs.size(); ++i) p.order.push_back(i);
   }
-  std::vector<bool> skip;
+  // RUN_SERIAL jobs first: each runs alone, then the rest fill every slot.
+  std::stable_partition(p.order.begin(), p.order.end(),
+                        [&](std::size_t i) { return p.jobs[i].serial; });
+  return p;
+}
+
+int list_jobs(const Plan& p, const CommandPlan& commands) {
+  for (std::size_t i = 0; i < p.jobs.size(); ++i) {
+    if (p.jobs[i].disabled) continue;
+    std::string line = p.names[i] + "\t" + commands.expand(p.jobs[i], 1).display;
+    for (char& c : line)  // one line per job, whatever names contain
+      if (c == '\n' || c == '\r') c = ' ';
+    write_all(1, line + "\n");
+  }
+  return 0;
+}
+
+int dry_run(const Plan& p, const CommandPlan& commands, int slots) {
+  const std::size_t n = slots > 0 ? static_cast<std::size_t>(slots) : p.jobs.size();
+  for (std::size_t k = 0; k < p.order.size(); ++k) {
+    const JobSpec& job = p.jobs[p.order[k]];
+    if (job.disabled) continue;
+    const Command c = commands.expand(job, static_cast<int>(k % std::max<std::size_t>(1, n)) + 1);
+    std::string line = c.display;
+    if (c.cwd) line = "(cd " + shlex::quote(*c.cwd) + " && " + line + ")";
+    write_all(1, line + "\n");
+  }
+  return 0;
+}
+
+// Records this run's durations (written even for an interrupted run: what finished is known).
+void save_history(Plan& p, const std::vector<JobResult>& results) {
+  if (!p.history_path || !p.history.writable()) return;
+  for (const auto& r : results)
+    if (r.started && r.outcome != Outcome::interrupted && r.error.empty())
+      p.history.record(r.name, r.runtime);
+  try {
+    p.history.save(*p.history_path);
+  } catch (const std::exception& e) {
+    say("warning: --history: " + std::string(e.what()));
+  }
+}
+
+int run_jobs(const Options& opts, Plan& p, const CommandPlan& commands) {
+  const int slots = opts.jobs.value_or(static_cast<int>(concur::detail::usable_cpu_count()));
+  if (opts.list) return list_jobs(p, commands);
+  if (opts.dry_run) return dry_run(p, commands, slots);
   if (opts.resume) {
     const auto ok = joblog_succeeded(*opts.joblog);
-    skip.resize(inputs.jobs.size());
-    for (std::size_t i = 0; i < inputs.jobs.size(); ++i) skip[i] = ok.count(inputs.jobs[i].seq) > 0;
+    std::erase_if(p.order, [&](std::size_t i) { return ok.count(p.jobs[i].seq) > 0; });
   }
   std::unique_ptr<Joblog> joblog;
   if (opts.joblog) joblog = std::make_unique<Joblog>(*opts.joblog, opts.resume);
+  if (opts.results) make_directories(*opts.results);
 
   const bool progress_on = opts.progress.value_or(!opts.quiet && ::isatty(2) == 1);
   Progress progress(2, progress_on);
-  Printer printer({opts.quiet, opts.keep_order, opts.tag, opts.line_buffer, 1, 2}, &progress);
-  for (std::size_t i = 0; i < skip.size(); ++i)
-    if (skip[i]) printer.nothing_for(inputs.jobs[i].seq);
+  Printer printer({.quiet = opts.quiet,
+                   .keep_order = opts.keep_order,
+                   .tag = opts.tag,
+                   .line_buffer = opts.line_buffer,
+                   .failures_only = opts.discovers()},
+                  &progress);
+  std::vector<bool> in_order(p.jobs.size(), false);
+  for (const std::size_t i : p.order) in_order[i] = !p.jobs[i].disabled;
+  for (std::size_t i = 0; i < p.jobs.size(); ++i)
+    if (!in_order[i]) printer.nothing_for(p.jobs[i].seq);
 
   SchedulerConfig config;
   config.slots = slots;
   config.timeout = opts.timeout;
   config.kill_after = opts.kill_after;
+  config.leak_timeout = opts.leak_timeout;
+  config.allow_leaks = opts.allow_leaks;
+  config.slow = opts.slow;
   config.retries = opts.retries;
   config.halt = opts.halt;
   config.keep_output = (!opts.quiet && !opts.line_buffer) || opts.results.has_value();
-  config.base_env = current_environment();
+  if (p.history_path) {
+    config.expected.resize(p.jobs.size(), -1);
+    for (std::size_t i = 0; i < p.jobs.size(); ++i)
+      config.expected[i] = p.history.expected(p.names[i]).value_or(-1);
+  }
 
   SchedulerHooks hooks;
   if (opts.line_buffer && !opts.quiet)
@@ -103,33 +168,34 @@ int run_jobs(const Options& opts, const Inputs& inputs, const CommandPlan& plan)
     if (opts.results) write_results(*opts.results, r, out, err);
     printer.finished(r, out, err);
   };
-  if (progress_on)
-    hooks.tick = [&](std::size_t done, std::size_t running, std::size_t total) {
-      progress.update(done, running, total);
-    };
+  hooks.slow = [&](const JobResult& r, double elapsed) {
+    progress.clear();
+    say(fmt::format("SLOW #{} {}: still running after {:.1f}s", r.seq, r.name, elapsed));
+  };
+  if (progress_on) hooks.tick = [&](const Snapshot& s) { progress.update(s); };
 
   PopenLauncher launcher;
-  Scheduler scheduler(config, launcher, plan, hooks);
-  RunReport report = scheduler.run(inputs.jobs, skip);
+  Scheduler scheduler(config, launcher, commands, hooks);
+  RunReport report = scheduler.run(p.jobs, p.order);
   for (const auto& r : report.results)
     if (!r.started) printer.nothing_for(r.seq);
   printer.flush();
-  std::size_t ran = 0, to_run = 0;
-  for (std::size_t i = 0; i < report.results.size(); ++i) {
-    ran += report.results[i].started ? 1 : 0;
-    to_run += skip.empty() || !skip[i] ? 1 : 0;
-  }
-  progress.update(ran, 0, to_run, /*force=*/true);  // the final state, whatever the throttle
+  Snapshot last;
+  for (const auto& r : report.results) last.done += r.started ? 1 : 0;
+  last.total = p.order.size();
+  last.elapsed_s = report.wall;
+  progress.update(last, /*force=*/true);  // the final state, whatever the throttle
   progress.clear();
+  save_history(p, report.results);
 
-  const int shown_slots = slots > 0 ? slots : static_cast<int>(inputs.jobs.size());
+  const int shown_slots = slots > 0 ? slots : static_cast<int>(p.jobs.size());
   const Totals totals = total(report.results, report.wall, report.interrupted_by, report.halted);
   int status = totals.exit_status;
   const auto report_step = [&](const char* what, const auto& fn) {
     try {
       fn();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "concur run: %s: %s\n", what, e.what());
+      say(std::string(what) + ": " + e.what());
       if (status == 0) status = 255;
     }
   };
@@ -137,40 +203,61 @@ int run_jobs(const Options& opts, const Inputs& inputs, const CommandPlan& plan)
   if (opts.junit) report_step("--junit", [&] { write_junit(*opts.junit, report.results, totals); });
   if (opts.html)
     report_step("--html", [&] { write_html(*opts.html, report.results, totals, shown_slots); });
-  const std::string summary = summary_text(report.results, totals);
-  write_all(2, summary);
+  write_all(2, summary_text(report.results, totals));
   return status;
 }
 
+class RunCommand : public Subcommand {
+ public:
+  explicit RunCommand(CLI::App& app) : app_(app), cl_(app) {}
+  CLI::App& app() override { return app_; }
+
+  int run() override {
+    Options opts;
+    std::vector<JobSpec> jobs;
+    std::unique_ptr<CommandPlan> commands;
+    try {
+      opts = cl_.finish();
+      if (opts.discovers()) {
+        jobs = discover(opts);
+        commands = std::make_unique<CommandPlan>(opts, 1);
+      } else {
+        Inputs inputs = collect_inputs(opts, 0);
+        commands = std::make_unique<CommandPlan>(opts, inputs.group_count);
+        jobs = std::move(inputs.jobs);
+      }
+    } catch (const UsageError& e) {
+      say(e.what());
+      return 2;
+    } catch (const DiscoveryError& e) {
+      say(e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      say(e.what());
+      return 255;
+    }
+    ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an EPIPE, not our death
+    raise_fd_limit();
+    try {
+      Plan p = plan_jobs(opts, std::move(jobs), *commands);
+      return run_jobs(opts, p, *commands);
+    } catch (const std::exception& e) {
+      say(e.what());
+      return 255;
+    }
+  }
+
+ private:
+  CLI::App& app_;
+  RunCommandLine cl_;
+};
+
 }  // namespace
 
-int run_main(int argc, char** argv) {
-  Options opts;
-  std::unique_ptr<Inputs> inputs;
-  std::unique_ptr<CommandPlan> plan;
-  try {
-    opts = parse_options(argc, argv);
-    if (opts.help) {
-      std::fputs(usage_text(), stdout);
-      return 0;
-    }
-    inputs = std::make_unique<Inputs>(collect_inputs(opts, 0));
-    plan = std::make_unique<CommandPlan>(opts, inputs->group_count);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "concur run: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "concur run: %s\n", e.what());
-    return 255;
-  }
-  ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an EPIPE, not our death (jobs get SIG_DFL back)
-  raise_fd_limit();
-  try {
-    return run_jobs(opts, *inputs, *plan);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "concur run: %s\n", e.what());
-    return 255;
-  }
+std::unique_ptr<Subcommand> add_run_command(CLI::App& parent) {
+  CLI::App* app = parent.add_subcommand(
+      "run", "run many commands or test suites in parallel, with timeouts and reports");
+  return std::make_unique<RunCommand>(*app);
 }
 
 }  // namespace concur::cli

@@ -1,5 +1,7 @@
 #include "template.hpp"
 
+#include <concur/shlex.hpp>
+
 #include "options.hpp"
 
 namespace concur::cli::run {
@@ -40,39 +42,6 @@ std::string dir_name(const std::string& v) {
   const auto end = s.find_last_not_of('/', slash);
   if (end == std::string::npos) return "/";
   return s.substr(0, end + 1);
-}
-
-std::string shell_quote(std::string_view s) {
-  if (s.empty()) return "''";
-  bool safe = true;
-  for (const char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '@' || c == '%' || c == '+' || c == '=' || c == ':' ||
-                    c == ',' || c == '.' || c == '/' || c == '-';
-    if (!ok) {
-      safe = false;
-      break;
-    }
-  }
-  if (safe) return std::string(s);
-  std::string out = "'";
-  for (const char c : s) {
-    if (c == '\'')
-      out += "'\"'\"'";
-    else
-      out += c;
-  }
-  out += '\'';
-  return out;
-}
-
-std::string shell_join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) {
-    if (!out.empty()) out += ' ';
-    out += shell_quote(w);
-  }
-  return out;
 }
 
 Template Template::compile(const std::string& text, std::size_t group_count) {
@@ -169,7 +138,7 @@ std::string Template::expand(const std::vector<std::string>& values, std::size_t
           r = v;
           break;
       }
-      return quote ? shell_quote(r) : r;
+      return quote ? concur::shlex::quote(r) : r;
     };
     if (p.group > 0) {
       out += one(values.at(p.group - 1));

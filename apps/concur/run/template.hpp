@@ -40,11 +40,6 @@ class Template {
   bool uses_slot_ = false;
 };
 
-/// POSIX shell quoting as Python's shlex.quote: safe words stay bare, others 'single-quoted'.
-std::string shell_quote(std::string_view s);
-/// The words joined by spaces, each shell-quoted: how a command is shown in logs.
-std::string shell_join(const std::vector<std::string>& words);
-
 /// {.} {/} {//} {/.} on one value (exposed for tests).
 std::string strip_extension(const std::string& v);
 std::string base_name(const std::string& v);

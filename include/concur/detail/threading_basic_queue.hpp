@@ -1,6 +1,7 @@
-// concur/detail/threading_basic_queue.hpp — the one engine behind every concur::queue class.
+// concur/detail/threading_basic_queue.hpp — the engine of LifoQueue and PriorityQueue.
 //
-// Internal; the public contract is in <concur/queue.hpp>. One inline futex mutex (FastMutex:
+// Internal; the public contract is in <concur/queue.hpp> (Queue and SimpleQueue run on
+// threading_fifo_queue.hpp, which needs no shared lock). One inline futex mutex (FastMutex:
 // one atomic operation to lock, one to unlock, no library call) guards the store and the
 // counters; three condition variables (not_empty_, not_full_, all_done_) are notified
 // only when a waiter is registered (counted under the mutex), so a busy producer/consumer pair
@@ -18,12 +19,11 @@
 #include <stdexcept>
 #include <utility>
 
+#include "concur/detail/threading_fifo_queue.hpp"  // QueueStatus
 #include "concur/detail/threading_sync.hpp"
 #include "concur/duration.hpp"
 
 namespace concur::detail {
-
-enum class QueueStatus { ok, would_block, shut_down };
 
 template <class T, class Store>
 class BasicQueue {
@@ -74,7 +74,6 @@ class BasicQueue {
   /// and drained.
   QueueStatus get_impl(std::optional<T>& out, bool block, const std::optional<Duration>& timeout) {
     if (block) check_timeout(timeout);
-    if (kCacheable && maxsize_ == 0) return get_cached(out, block, timeout);
     std::unique_lock lk(m_);
     if (store_.empty()) {
       if (shutdown_) return QueueStatus::shut_down;
@@ -130,17 +129,14 @@ class BasicQueue {
 
   void shutdown(bool immediate) {
     // Destroyed after the locks are released: item destructors may touch the queue.
-    Store drained, drained_cache;
+    Store drained;
     {
-      std::lock_guard g(get_m_);  // lock order: get_m_, then m_
       std::lock_guard lk(m_);
       shutdown_ = true;
       if (immediate) {
-        const std::size_t n = store_.size() + cache_.size();
+        const std::size_t n = store_.size();
         unfinished_ -= std::min(unfinished_, n);
         store_.swap(drained);
-        cache_.swap(drained_cache);
-        cached_.store(0, std::memory_order_relaxed);
         got_count_.store(put_count_.load(std::memory_order_relaxed), std::memory_order_relaxed);
         all_done_.notify_all();
       }
@@ -155,53 +151,9 @@ class BasicQueue {
   }
 
  private:
-  // Unbounded FIFO only: getters take items from a private cache under get_m_ and refill it by
-  // swapping in the whole shared ring under m_ (O(1)), so a producer and a consumer meet on m_
-  // once per batch, not once per item. FIFO order holds: cached items are older than stored
-  // ones, and the cache is always emptied first. A getter never sleeps holding get_m_.
-  QueueStatus get_cached(std::optional<T>& out, bool block,
-                         const std::optional<Duration>& timeout) {
-    const auto deadline = block ? Deadline::after(timeout) : Deadline::never();
-    bool spun = false;
-    for (;;) {
-      std::unique_lock g(get_m_);
-      if (!cache_.empty()) return take_cached(out);
-      std::unique_lock lk(m_);
-      if (!store_.empty()) {
-        cache_.swap(store_);
-        cached_.store(cache_.size(), std::memory_order_relaxed);
-        if (getters_waiting_ > 0 && cache_.size() > 1) not_empty_.notify_all();
-        lk.unlock();
-        return take_cached(out);
-      }
-      if (shutdown_) return QueueStatus::shut_down;
-      if (!block) return QueueStatus::would_block;
-      g.unlock();
-      if (!spun) {
-        spun = true;
-        lk.unlock();
-        for (int i = 0; i < kSpins && qsize() == 0; ++i) cpu_relax();
-        continue;
-      }
-      if (deadline.expired()) return QueueStatus::would_block;
-      // Refills happen under m_, which we hold: a non-zero count means items we can take.
-      if (cached_.load(std::memory_order_relaxed) > 0) continue;
-      ++getters_waiting_;
-      not_empty_.wait_until(lk, deadline);
-      getter_woke();
-      --getters_waiting_;
-    }
-  }
   void getter_woke() noexcept {  // under m_, after any wake-up (signal, timeout or spurious)
     if (getters_signalled_ > 0) --getters_signalled_;
   }
-  QueueStatus take_cached(std::optional<T>& out) {  // under get_m_, cache_ not empty
-    out.emplace(cache_.pop());
-    cached_.store(cache_.size(), std::memory_order_relaxed);
-    bump(got_count_);
-    return QueueStatus::ok;
-  }
-
   // Spin (unlocked) while `busy()` for a short while, then re-lock. Worth it when the other side
   // is running right now: a futex sleep + wake costs microseconds, a spin iteration nanoseconds.
   template <class Busy>
@@ -212,20 +164,14 @@ class BasicQueue {
   }
   static constexpr int kSpins = 200;
 
-  static constexpr bool kCacheable = Store::kFifo;
   // Each counter is written by one side only, under that side's lock (a plain load+store, no
   // contended read-modify-write); qsize() is their difference.
   static void bump(std::atomic<std::size_t>& c) noexcept {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 
-  // Getter side and putter side on separate cache lines: no false sharing between the two.
-  alignas(64) FastMutex get_m_;  // guards cache_ (get_cached only)
-  Store cache_;
-  std::atomic<std::size_t> cached_{0};  // cache_.size(); raised only under m_ as well
-  std::atomic<std::size_t> got_count_{
-      0};                            // items got (or discarded): under get_m_, or m_ if uncached
-  alignas(64) mutable FastMutex m_;  // guards everything below
+  std::atomic<std::size_t> got_count_{0};  // items got (or discarded), under m_
+  alignas(64) mutable FastMutex m_;        // guards everything below
   std::atomic<std::size_t> put_count_{0};
   FastCondVar not_empty_, not_full_, all_done_;
   Store store_;

@@ -24,8 +24,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <ranges>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -42,13 +42,43 @@ struct StopIteration : std::out_of_range {
 
 namespace detail {
 
+/// How imap keeps its range: a pointer to an lvalue, the moved-in value of an rvalue. (Not
+/// std::views::all: clang 14 cannot compile libstdc++ 12's views.)
+template <class Range>
+class HeldRange {
+ public:
+  using Stored = std::conditional_t<std::is_lvalue_reference_v<Range>,
+                                    std::remove_reference_t<Range>*, std::remove_cvref_t<Range>>;
+  explicit HeldRange(Range&& r) : stored_(store(std::forward<Range>(r))) {}
+  auto& get() {
+    if constexpr (std::is_lvalue_reference_v<Range>)
+      return *stored_;
+    else
+      return stored_;
+  }
+
+ private:
+  static Stored store(Range&& r) {
+    if constexpr (std::is_lvalue_reference_v<Range>)
+      return &r;
+    else
+      return std::move(r);
+  }
+  Stored stored_;
+};
+
+template <class Range>
+using held_iterator_t = decltype(std::begin(std::declval<HeldRange<Range>&>().get()));
+template <class Range>
+using held_item_t = std::remove_cvref_t<decltype(*std::declval<held_iterator_t<Range>&>())>;
+
 /// imap's producer: reads `chunksize` items of the range per task, when the stream has room.
-template <class F, class Item, bool Star, class View>
+template <class F, class Item, bool Star, class Range>
 class RangeSource : public TaskSource {
  public:
-  RangeSource(F f, View view, std::size_t chunksize, std::shared_ptr<TaskStream> stream)
-      : view_(std::move(view)),
-        it_(std::ranges::begin(view_)),
+  RangeSource(F f, Range&& range, std::size_t chunksize, std::shared_ptr<TaskStream> stream)
+      : range_(std::forward<Range>(range)),
+        it_(std::begin(range_.get())),
         chunksize_(chunksize),
         fn_(fn_address(f)),
         stream_(std::move(stream)) {}
@@ -71,7 +101,7 @@ class RangeSource : public TaskSource {
       std::size_t n = 0;
       {
         ItemWriter<Item> w(t.message.body, t.message.fds);
-        for (; n < chunksize_ && it_ != std::ranges::end(view_); ++n, ++it_)
+        for (; n < chunksize_ && it_ != std::end(range_.get()); ++n, ++it_)
           w.put(static_cast<const Item&>(*it_));
       }
       if (n == 0) {
@@ -82,7 +112,7 @@ class RangeSource : public TaskSource {
       t.message.count = n;
       t.message.body.finish();
       stream_->produced_one();
-      if (it_ == std::ranges::end(view_)) {
+      if (it_ == std::end(range_.get())) {
         stream_->set_total(index + 1);
         finished_ = done = true;
       }
@@ -113,8 +143,8 @@ class RangeSource : public TaskSource {
 
  private:
   std::mutex mutex_;
-  View view_;
-  std::ranges::iterator_t<View> it_;
+  HeldRange<Range> range_;
+  held_iterator_t<Range> it_;
   std::size_t chunksize_;
   std::uintptr_t fn_;
   std::shared_ptr<TaskStream> stream_;

@@ -168,13 +168,12 @@ class Pool {
 
   template <class F, class Range>
   auto lazy(F f, Range&& items, std::size_t chunksize, bool ordered) {
-    using View = std::views::all_t<Range>;
-    using Item = std::ranges::range_value_t<View>;
+    using Item = detail::held_item_t<Range>;
     using R = typename detail::item_result<F, Item, false>::type;
     if (chunksize == 0) chunksize = 1;
     auto stream = std::make_shared<detail::TaskStream>(4 * core_->processes(), core_->waker());
-    auto source = std::make_shared<detail::RangeSource<F, Item, false, View>>(
-        f, std::views::all(std::forward<Range>(items)), chunksize, stream);
+    auto source = std::make_shared<detail::RangeSource<F, Item, false, Range>>(
+        f, std::forward<Range>(items), chunksize, stream);
     core_->submit(std::static_pointer_cast<detail::TaskSource>(source));
     return IMapIterator<R>(
         stream, [source] { source->abandon(); }, ordered);

@@ -49,9 +49,9 @@ struct ConditionCore {
     std::uint32_t seen = seq.load(std::memory_order_relaxed);
     add(waiters, 1);
     unlock();
-    const auto moved = [&] { return seq.load(std::memory_order_relaxed) != seen; };
-    bool in_time =
-        deadline.expired() ? false : (spin_until(moved) || wait_moved(seen, deadline, shared));
+    // No spinning first: the notifier holds the lock we need next, so a spinning waiter would only
+    // race it for the lock (and, on a busy machine, take the CPU it needs to get there).
+    bool in_time = !deadline.expired() && wait_moved(seen, deadline, shared);
     for (;;) {
       relock();
       if (seq.load(std::memory_order_relaxed) != seen &&

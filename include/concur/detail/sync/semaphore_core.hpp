@@ -26,6 +26,7 @@
 #include <bit>
 #include <climits>
 #include <cstdint>
+#include <new>
 #include <type_traits>
 
 #include "concur/detail/sync/spin.hpp"
@@ -97,7 +98,7 @@ struct SemaphoreCore {
  private:
   static std::uint32_t value_of(std::uint64_t s) noexcept { return static_cast<std::uint32_t>(s); }
   // The low half of `state` as the futex word (only its address reaches the kernel).
-  Word& value_word() noexcept { return *reinterpret_cast<Word*>(&state); }
+  Word& value_word() noexcept { return *std::launder(reinterpret_cast<Word*>(&state)); }
 };
 
 static_assert(std::is_standard_layout_v<SemaphoreCore> && sizeof(SemaphoreCore) == 8);

@@ -1,0 +1,223 @@
+// concur run as a test runner over real suites (ctest label "slow": each configures a CMake
+// project, starts pytest or a browser): a CMake build directory made here (add_test and its
+// properties), a small pytest suite, the live view in a real terminal (tmux), and the HTML
+// report's markers and failure lines checked in headless Chromium.
+#include <support/leak_check.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+
+namespace {
+
+using namespace concur::test::run;
+using nlohmann::json;
+
+json job_named(const json& report, const std::string& name) {
+  for (const auto& j : report["jobs"])
+    if (j["name"] == name) return j;
+  ADD_FAILURE() << "no job " << name;
+  return json::object();
+}
+
+// A CMake project whose tests exercise every property concur run honours, configured in
+// dir/build.
+void make_ctest_project(const TempDir& dir) {
+  fs::create_directories(dir.path() / "src" / "sub");
+  write_text(dir.path() / "src" / "CMakeLists.txt", R"(cmake_minimum_required(VERSION 3.16)
+project(suite NONE)
+enable_testing()
+add_test(NAME env_and_cwd COMMAND sh -c "echo \"$PWD $GREETING\" > ../out.txt")
+set_tests_properties(env_and_cwd PROPERTIES ENVIRONMENT "GREETING=hello" LABELS "fast;unit"
+                     WORKING_DIRECTORY ${CMAKE_BINARY_DIR}/sub)
+add_test(NAME times_out COMMAND sleep 30)
+set_tests_properties(times_out PROPERTIES TIMEOUT 0.3 LABELS slow)
+add_test(NAME serial_a COMMAND sh -c "sleep 0.2")
+add_test(NAME serial_b COMMAND sh -c "sleep 0.2")
+set_tests_properties(serial_a serial_b PROPERTIES RUN_SERIAL ON)
+add_test(NAME parallel_c COMMAND sh -c "sleep 0.2")
+add_test(NAME switched_off COMMAND false)
+set_tests_properties(switched_off PROPERTIES DISABLED ON)
+add_subdirectory(sub)
+)");
+  write_text(dir.path() / "src" / "sub" / "CMakeLists.txt",
+             "add_test(NAME in_sub COMMAND sh -c \"pwd; exit 3\")\n");
+  const auto cfg =
+      sp::run({"cmake", "-S", dir / "src", "-B", dir / "build"},
+              {.in = sp::DEVNULL, .capture_output = true, .timeout = std::chrono::seconds(120)});
+  ASSERT_EQ(cfg.returncode, 0) << cfg.err;
+}
+
+TEST(RunCtest, HonoursCommandDirectoryEnvironmentLabelsTimeoutSerialAndDisabled) {
+  TempDir dir;
+  make_ctest_project(dir);
+  const auto r =
+      concur_run({"-j", "4", "--no-history", "--json", dir / "r.json", "--ctest", dir / "build"});
+  EXPECT_EQ(r.status, 2) << r.err;  // times_out and in_sub
+  EXPECT_NE(r.err.find("7 jobs: 4 passed, 1 failed, 1 timed out, 1 skipped"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(read_text(dir.path() / "build" / "out.txt"), (dir / "build") + "/sub hello\n");
+  const json report = json::parse(read_text(dir / "r.json"));
+  EXPECT_EQ(job_named(report, "times_out")["outcome"], "timed_out");
+  EXPECT_LT(job_named(report, "times_out")["runtime_s"].get<double>(), 5.0);
+  EXPECT_EQ(job_named(report, "switched_off")["outcome"], "skipped");
+  EXPECT_EQ(job_named(report, "in_sub")["exit_status"], 3);
+  EXPECT_EQ(job_named(report, "in_sub")["cwd"], (dir / "build") + "/sub");
+  EXPECT_EQ(job_named(report, "env_and_cwd")["labels"], json({"fast", "unit"}));
+  // A RUN_SERIAL test overlaps no other test.
+  for (const char* serial : {"serial_a", "serial_b"}) {
+    const json s = job_named(report, serial);
+    const double s0 = s["start_offset_s"], s1 = s0 + s["runtime_s"].get<double>();
+    for (const auto& o : report["jobs"]) {
+      if (o["name"] == serial || !o["started"].get<bool>()) continue;
+      const double o0 = o["start_offset_s"], o1 = o0 + o["runtime_s"].get<double>();
+      EXPECT_TRUE(o1 <= s0 + 1e-3 || o0 >= s1 - 1e-3) << serial << " overlaps " << o["name"];
+    }
+  }
+  // Labels select tests.
+  const auto fast = concur_run({"--list", "--filter", "label:fast", "--ctest", dir / "build"});
+  EXPECT_EQ(fast.out.substr(0, fast.out.find('\t')), "env_and_cwd");
+  EXPECT_EQ(count_of(fast.out, "\n"), 1);
+}
+
+TEST(RunCtest, DefaultHistoryMakesTheSecondRunLongestFirst) {
+  TempDir dir;
+  make_ctest_project(dir);
+  const auto first = concur_run({"-j", "1", "--filter", "-label:slow", "--ctest", dir / "build"},
+                                std::nullopt, dir.path());
+  ASSERT_TRUE(fs::exists(dir.path() / ".concur" / "history.json")) << first.err;
+  const auto second =
+      concur_run({"--dry-run", "-j", "1", "--filter", "-label:slow", "--ctest", dir / "build"},
+                 std::nullopt, dir.path());
+  // Serial tests first; then the longest (the 0.2 s sleeps) before the quick ones.
+  const auto lines = lines_of(second.out);
+  ASSERT_GE(lines.size(), 4u) << second.out;
+  EXPECT_NE(lines[2].find("sleep 0.2"), std::string::npos) << second.out;
+  EXPECT_EQ(lines.back().find("sleep 0.2"), std::string::npos) << second.out;
+}
+
+TEST(RunPytest, RunsAPytestSuitePerFileAndPerTest) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "tests");
+  write_text(dir.path() / "tests" / "test_ok.py",
+             "import pytest\n\ndef test_one():\n    assert 1 + 1 == 2\n\n"
+             "@pytest.mark.parametrize('x', [1, 2])\ndef test_param(x):\n    assert x > 0\n");
+  write_text(dir.path() / "tests" / "test_bad.py",
+             "def test_wrong():\n    assert 'concur' == 'xargs', 'not the same tool'\n");
+  const auto r =
+      concur_run({"--no-history", "--json", dir / "r.json", "--pytest", dir.path().string()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("2 jobs: 1 passed, 1 failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("not the same tool"), std::string::npos) << r.out;
+  const json report = json::parse(read_text(dir / "r.json"));
+  EXPECT_EQ(job_named(report, "tests/test_bad.py")["outcome"], "failed");
+  const auto ids = concur_run({"--list", "--pytest-per-test", "--pytest", dir.path().string()});
+  EXPECT_EQ(count_of(ids.out, "\n"), 4) << ids.out << ids.err;
+  EXPECT_NE(ids.out.find("tests/test_ok.py::test_param[2]\t"), std::string::npos) << ids.out;
+  const auto one = concur_run({"--no-history", "--pytest-per-test", "--filter", "*param*",
+                               "--pytest", dir.path().string()});
+  EXPECT_EQ(one.status, 0) << one.err;
+  EXPECT_NE(one.err.find("2 jobs: 2 passed"), std::string::npos) << one.err;
+}
+
+// tmux: a real terminal of the given size running `command`; the pane's text on demand.
+class Tmux {
+ public:
+  Tmux(const std::string& session, int width, int height, const std::string& command)
+      : session_(session) {
+    ok_ = sp::call({"tmux", "new-session", "-d", "-s", session_, "-x", std::to_string(width), "-y",
+                    std::to_string(height), command},
+                   {.in = sp::DEVNULL, .out = sp::DEVNULL, .err = sp::DEVNULL}) == 0;
+  }
+  ~Tmux() {
+    sp::call({"tmux", "kill-session", "-t", session_},
+             {.in = sp::DEVNULL, .out = sp::DEVNULL, .err = sp::DEVNULL});
+  }
+  bool ok() const { return ok_; }
+  std::string pane() const {
+    return sp::run({"tmux", "capture-pane", "-p", "-t", session_},
+                   {.in = sp::DEVNULL, .capture_output = true})
+        .out;
+  }
+
+ private:
+  std::string session_;
+  bool ok_ = false;
+};
+
+TEST(RunLiveView, ATerminalShowsCountsEtaAndRunningJobsThenTheSummary) {
+  if (sp::call({"sh", "-c", "command -v tmux"}, {.out = sp::DEVNULL}) != 0)
+    GTEST_SKIP() << "tmux is not installed";
+  TempDir dir;
+  // Jobs wait for a file the test creates once it has seen them in the live view.
+  write_text(dir / "w.sh", "while [ ! -e go ]; do sleep 0.02; done\n");
+  const std::string go = dir / "go";
+  const std::string cmd = "cd " + dir.path().string() + " && " + kConcur +
+                          " run -j 2 --slow 100ms --history h.json -- sh w.sh ::: job_alpha "
+                          "job_beta job_gamma; echo EXIT=$?; sleep 60";
+  Tmux wide("concur-live-" + std::to_string(::getpid()), 100, 20, cmd);
+  ASSERT_TRUE(wide.ok());
+  std::string pane;
+  EXPECT_TRUE(concur::test::eventually([&] {
+    pane = wide.pane();
+    return pane.find("SLOW") != std::string::npos && pane.find("job_beta") != std::string::npos;
+  })) << pane;
+  EXPECT_NE(pane.find("0/3"), std::string::npos) << pane;
+  EXPECT_NE(pane.find("ETA"), std::string::npos) << pane;
+  EXPECT_NE(pane.find("running 2"), std::string::npos) << pane;
+  EXPECT_NE(pane.find("job_alpha"), std::string::npos) << pane;
+  EXPECT_EQ(pane.find("job_gamma"), std::string::npos) << pane;  // not started yet: -j 2
+  write_text(go, "");
+  EXPECT_TRUE(concur::test::eventually([&] {
+    pane = wide.pane();
+    return pane.find("EXIT=0") != std::string::npos;
+  })) << pane;
+  EXPECT_NE(pane.find("3 jobs: 3 passed"), std::string::npos) << pane;
+  EXPECT_EQ(pane.find("running 2"), std::string::npos) << pane;  // the view was cleared
+  EXPECT_EQ(pane.find("ETA"), std::string::npos) << pane;
+
+  // A narrow terminal: the one progress line, no list of running jobs.
+  fs::remove(go);
+  Tmux narrow("concur-narrow-" + std::to_string(::getpid()), 50, 20, cmd);
+  ASSERT_TRUE(narrow.ok());
+  EXPECT_TRUE(concur::test::eventually([&] {
+    pane = narrow.pane();
+    return pane.find("running 2 ETA") != std::string::npos;
+  })) << pane;
+  EXPECT_EQ(pane.find(" sh w.sh job_alpha\n"), std::string::npos) << pane;  // no job lines
+  EXPECT_EQ(pane.find("0:00 SLOW"), std::string::npos) << pane;
+  write_text(go, "");
+  EXPECT_TRUE(
+      concur::test::eventually([&] { return narrow.pane().find("EXIT=0") != std::string::npos; }));
+}
+
+TEST(RunHtml, ChromiumShowsFlakyLeakySlowMarkersAndFailureLines) {
+  const char* chromium = "/usr/bin/chromium";
+  if (::access(chromium, X_OK) != 0) GTEST_SKIP() << "chromium is not installed";
+  TempDir dir;
+  const std::string io = std::string(CONCUR_HELPER_DIR) + "/fake_gtest_io";
+  const std::string math = std::string(CONCUR_HELPER_DIR) + "/fake_gtest_math";
+  const auto r = concur_run({"--no-history", "--env", "FAKE_GTEST_STATE=" + dir.path().string(),
+                             "--retries", "1", "--slow", "100ms", "--html", dir / "r.html",
+                             "--filter", "-Io.Alternates", "--gtest", io, math});
+  ASSERT_EQ(r.status, 2) << r.err;  // Math.Fails, and Io.Leaks (leaky)
+  const auto dom = sp::run(
+      {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+       "--disable-background-networking", "--disable-component-update", "--disable-sync",
+       "--user-data-dir=" + (dir / "profile"), "--dump-dom", "file://" + (dir / "r.html")},
+      {.in = sp::DEVNULL, .capture_output = true, .timeout = std::chrono::seconds(60)});
+  ASSERT_EQ(dom.returncode, 0) << dom.err;
+  const std::string& html = dom.out;
+  EXPECT_NE(html.find("data-rendered=\"yes\""), std::string::npos);
+  EXPECT_EQ(count_of(html, "class=\"bar passed flaky\""), 1) << html;
+  EXPECT_EQ(count_of(html, "class=\"bar failed leaky\""), 1);
+  EXPECT_EQ(count_of(html, "class=\"bar passed slow\""), 1);
+  EXPECT_NE(html.find("<span class=\"mark\">F</span>"), std::string::npos);
+  // Each failed job's last stderr lines are in the page, not only in a tooltip.
+  EXPECT_EQ(count_of(html, "<section class=\"failure\""), 2);
+  EXPECT_NE(html.find("<pre>math_test.cpp:12: Failure\nexpected 2, got 3</pre>"),
+            std::string::npos);
+  EXPECT_NE(html.find("left behind: "), std::string::npos);
+}
+
+}  // namespace

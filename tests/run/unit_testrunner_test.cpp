@@ -1,0 +1,200 @@
+// The test runner's pure parts: suite listings parsed, filters, partitions, the history
+// and its longest-first order, the live view's lines.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "discover.hpp"
+#include "history.hpp"
+#include "progress.hpp"
+#include "selection.hpp"
+
+namespace {
+
+using namespace concur::cli::run;
+
+std::vector<std::string> names(const std::vector<JobSpec>& jobs) {
+  std::vector<std::string> n;
+  for (const auto& j : jobs) n.push_back(j.name);
+  return n;
+}
+
+TEST(RunDiscover, ParsesGtestListingWithParametersAndDisabledCases) {
+  const auto jobs =
+      parse_gtest_list("./t",
+                       "Running main() from gtest_main.cc\n"
+                       "Suite.\n  A\n  DISABLED_B\n"
+                       "DISABLED_Off.\n  C\n"
+                       "Inst/Param.  # TypeParam = int\n  Case/0  # GetParam() = 1\n");
+  EXPECT_EQ(names(jobs), (std::vector<std::string>{"Suite.A", "Suite.DISABLED_B", "DISABLED_Off.C",
+                                                   "Inst/Param.Case/0"}));
+  EXPECT_FALSE(jobs[0].disabled);
+  EXPECT_TRUE(jobs[1].disabled);
+  EXPECT_TRUE(jobs[2].disabled);
+  EXPECT_EQ(jobs[3].fixed->argv,
+            (std::vector<std::string>{"./t", "--gtest_filter=Inst/Param.Case/0"}));
+}
+
+TEST(RunDiscover, ParsesCtestJsonWithEveryProperty) {
+  const auto jobs = parse_ctest_json("/b", R"({"kind": "ctestInfo", "tests": [
+    {"name": "a", "command": ["/bin/x", "1"], "properties": [
+      {"name": "WORKING_DIRECTORY", "value": "/b/sub"},
+      {"name": "ENVIRONMENT", "value": ["K=V=W", "bad"]},
+      {"name": "LABELS", "value": ["fast", "unit"]},
+      {"name": "TIMEOUT", "value": 2.5},
+      {"name": "RUN_SERIAL", "value": true},
+      {"name": "DISABLED", "value": true},
+      {"name": "RESOURCE_LOCK", "value": ["db"]},
+      {"name": "DEPENDS", "value": ["b"]},
+      {"name": "FIXTURES_REQUIRED", "value": ["server"]}]},
+    {"name": "not_built"},
+    {"oops": 1}]})");
+  ASSERT_EQ(jobs.size(), 2u);
+  const JobSpec& a = jobs[0];
+  EXPECT_EQ(a.fixed->argv, (std::vector<std::string>{"/bin/x", "1"}));
+  EXPECT_EQ(*a.fixed->cwd, "/b/sub");
+  ASSERT_EQ(a.fixed->env.size(), 1u);
+  EXPECT_EQ(a.fixed->env[0], (std::pair<std::string, std::string>{"K", "V=W"}));
+  EXPECT_EQ(a.labels, (std::vector<std::string>{"fast", "unit"}));
+  EXPECT_DOUBLE_EQ(a.timeout->count(), 2.5);
+  EXPECT_TRUE(a.serial);
+  EXPECT_TRUE(a.disabled);
+  EXPECT_EQ(a.locks, (std::vector<std::string>{"db"}));
+  EXPECT_EQ(a.depends, (std::vector<std::string>{"b"}));
+  EXPECT_EQ(a.fixtures_required, (std::vector<std::string>{"server"}));
+  EXPECT_EQ(*jobs[1].fixed->cwd, "/b");  // no WORKING_DIRECTORY: the build directory
+  EXPECT_THROW(parse_ctest_json("/b", "not json"), DiscoveryError);
+}
+
+TEST(RunDiscover, ParsesPytestIdsPerFileOrPerTest) {
+  const std::string listing =
+      "t/test_a.py::test_one\nt/test_a.py::test_p[1-2]\nt/test_b.py::C::test_m\n\n"
+      "3 tests collected in 0.01s\n";
+  EXPECT_EQ(names(parse_pytest_collect(".", listing, false)),
+            (std::vector<std::string>{"t/test_a.py", "t/test_b.py"}));
+  const auto per_test = parse_pytest_collect("d", listing, true);
+  EXPECT_EQ(names(per_test),
+            (std::vector<std::string>{"t/test_a.py::test_one", "t/test_a.py::test_p[1-2]",
+                                      "t/test_b.py::C::test_m"}));
+  EXPECT_EQ(per_test[0].fixed->argv.back(), "t/test_a.py::test_one");
+  EXPECT_EQ(*per_test[0].fixed->cwd, "d");
+}
+
+TEST(RunSelection, FiltersIncludeExcludeAndLabels) {
+  EXPECT_TRUE(passes_filters("Io.Read", {}, {}));
+  EXPECT_TRUE(passes_filters("Io.Read", {}, {"Io.*"}));
+  EXPECT_FALSE(passes_filters("Math.Add", {}, {"Io.*"}));
+  EXPECT_FALSE(passes_filters("Io.Slow", {}, {"Io.*", "-*.Slow"}));
+  EXPECT_TRUE(passes_filters("Io.Fast", {}, {"-*.Slow"}));
+  EXPECT_TRUE(passes_filters("x", {"unit"}, {"label:un*"}));
+  EXPECT_FALSE(passes_filters("x", {"slow"}, {"-label:slow"}));
+  EXPECT_TRUE(passes_filters("a/b.py::t[1]", {}, {"a/*"}));  // '*' crosses '/'
+}
+
+TEST(RunSelection, PartitionsCoverEveryJobExactlyOnce) {
+  std::vector<JobSpec> jobs(50);
+  std::vector<std::string> n;
+  for (std::size_t i = 0; i < jobs.size(); ++i) n.push_back("test_" + std::to_string(i * 7));
+  for (const auto kind : {Partition::Kind::slice, Partition::Kind::hash}) {
+    std::multiset<std::size_t> seen;
+    for (int m = 1; m <= 4; ++m)
+      for (const auto i : select_jobs(jobs, n, {}, Partition{kind, m, 4})) seen.insert(i);
+    EXPECT_EQ(seen.size(), jobs.size());
+    EXPECT_EQ(std::set<std::size_t>(seen.begin(), seen.end()).size(), jobs.size());
+  }
+  EXPECT_EQ(stable_hash("abc"), 0xe71fa2190541574bull);  // FNV-1a: the same on every machine
+  EXPECT_EQ(parse_partition("hash:2/3").index, 2);
+  for (const char* bad : {"hash:0/3", "hash:4/3", "slice:1", "1/2", "slice:a/2", "hash:1/0"})
+    EXPECT_THROW(parse_partition(bad), UsageError) << bad;
+}
+
+TEST(RunSelection, RepeatRenumbersAndCountsRuns) {
+  std::vector<JobSpec> jobs(2);
+  jobs[0].name = "a";
+  jobs[1].name = "b";
+  const auto r = repeat_jobs(jobs, 3);
+  ASSERT_EQ(r.size(), 6u);
+  EXPECT_EQ(r[4].name, "b");
+  EXPECT_EQ(r[4].repeat, 1u);
+  EXPECT_EQ(r[5].seq, 6u);
+}
+
+class HistoryFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("concur-history-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(HistoryFile, RoundTripsAndAveragesRuns) {
+  std::vector<std::string> warnings;
+  const auto warn = [&](const std::string& w) { warnings.push_back(w); };
+  History h = History::load(path("sub/h.json"), warn);  // missing: empty, no warning
+  EXPECT_EQ(h.size(), 0u);
+  h.record("a", 2.0);
+  h.record("b", 1.0);
+  h.save(path("sub/h.json"));  // creates sub/
+  History again = History::load(path("sub/h.json"), warn);
+  again.record("a", 4.0);
+  EXPECT_DOUBLE_EQ(*again.expected("a"), 3.0);
+  EXPECT_FALSE(again.expected("c"));
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST_F(HistoryFile, CorruptAndForeignFilesAreIgnoredWithOneWarning) {
+  std::vector<std::string> warnings;
+  const auto warn = [&](const std::string& w) { warnings.push_back(w); };
+  std::ofstream(path("bad.json")) << "{\"tool\": \"concur run history\", \"jobs\": [";
+  EXPECT_TRUE(History::load(path("bad.json"), warn).writable());
+  std::ofstream(path("foreign.json")) << "[1, 2, 3]";
+  EXPECT_FALSE(History::load(path("foreign.json"), warn).writable());
+  std::ofstream(path("odd.json"))
+      << R"({"tool": "concur run history", "jobs": {"a": {"s": -1}, "b": "x", "c": {"s": 2}}})";
+  const History odd = History::load(path("odd.json"), warn);  // bad entries skipped
+  EXPECT_EQ(odd.size(), 1u);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("bad.json"), std::string::npos);
+  EXPECT_NE(warnings[1].find("not a concur run history"), std::string::npos);
+}
+
+TEST_F(HistoryFile, LongestFirstWithUnknownJobsFirst) {
+  History h = History::load(path("none.json"), [](const std::string&) {});
+  h.record("short", 1);
+  h.record("long", 9);
+  h.record("mid", 5);
+  const auto order = longest_first({"short", "new1", "long", "mid", "new2"}, h);
+  EXPECT_EQ(order, (std::vector<std::size_t>{1, 4, 2, 3, 0}));
+}
+
+TEST(RunLiveView, ShowsCountsEtaAndRunningJobsLongestFirst) {
+  JobResult a, b;
+  a.name = "Suite.Quick";
+  b.name = "Suite.Long\x1b[2J";
+  b.slow = true;
+  Snapshot s;
+  s.done = 3;
+  s.total = 10;
+  s.passed = 2;
+  s.failed = 1;
+  s.eta_s = 75;
+  s.running = {{&a, 1.0}, {&b, 65.0}};
+  const auto lines = Progress::render_view(s, 80, 24);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[0].find("3/10"), std::string::npos);
+  EXPECT_NE(lines[0].find("ETA 1:15"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("2 passed, 1 failed"), std::string::npos);
+  EXPECT_NE(lines[1].find("1:05 SLOW Suite.Long?[2J"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find("0:01 Suite.Quick"), std::string::npos);
+  for (const auto& l : lines) EXPECT_LT(l.size(), 80u);
+  EXPECT_EQ(Progress::render_view(s, 80, 3).size(), 2u);  // a short terminal: "... and 2 more"
+}
+
+}  // namespace
