@@ -33,4 +33,5 @@
 #include "concur/multiprocessing/queue.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
 #include "concur/multiprocessing/start_method.hpp"
+#include "concur/multiprocessing/synchronize.hpp"
 #include "concur/multiprocessing/value.hpp"

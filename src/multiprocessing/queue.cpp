@@ -1,161 +1,179 @@
-// Queue's untyped core and Value's lock. A message is a 64-bit length and the bytes; the
-// writer lock keeps a message's bytes contiguous in the socket, the reader lock lets one
-// reader take a whole message. The locks are robust: a process killed while holding one
-// does not wedge the others (the next locker recovers it).
+// ByteQueue, the handle all multiprocessing queues share: creating a queue's shared parts,
+// adopting them from fds received with a task, and the per-call checks (closed handle,
+// negative timeout, maxsize). The ring is in queue_ring.cpp, the feeder in queue_feeder.cpp.
 #include <fcntl.h>
-#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
-#include <time.h>
+#include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <cmath>
+#include <climits>
 #include <new>
-#include <system_error>
+#include <stdexcept>
 
-#include "concur/multiprocessing/queue.hpp"
-#include "concur/multiprocessing/value.hpp"
+#include "concur/detail/core/futex.hpp"
 #include "multiprocessing/channel.hpp"
+#include "multiprocessing/queue_impl.hpp"
+#include "multiprocessing/robust.hpp"
 
 namespace concur::multiprocessing::detail {
-
 namespace {
 
-struct QueueState {
-  pthread_mutex_t read_lock;
-  pthread_mutex_t write_lock;
-  std::atomic<std::int64_t> count;
-};
+using concur::detail::futex_wait_until;
+using concur::detail::futex_wake;
 
-QueueState* state_of(SharedMemory& m) { return reinterpret_cast<QueueState*>(m.data()); }
+UniqueFd dup_cloexec(int fd) {
+  const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC)");
+  return UniqueFd(copy);
+}
 
-// Locks `m`, waiting at most until `deadline` (steady clock) if given. Uses
-// pthread_mutex_timedlock (CLOCK_REALTIME, converted from the time left) rather than
-// pthread_mutex_clocklock, which sanitizers do not intercept.
-int lock_until(pthread_mutex_t* m, std::optional<std::chrono::steady_clock::time_point> deadline) {
-  int r;
-  if (!deadline) {
-    r = ::pthread_mutex_lock(m);
-  } else {
-    const auto left = *deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) {
-      r = ::pthread_mutex_trylock(m);
-      if (r == EBUSY) r = ETIMEDOUT;
-    } else {
-      const auto at = std::chrono::system_clock::now() +
-                      std::chrono::duration_cast<std::chrono::system_clock::duration>(left);
-      const auto ns =
-          std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
-      const timespec ts{static_cast<time_t>(ns / 1'000'000'000),
-                        static_cast<long>(ns % 1'000'000'000)};
-      r = ::pthread_mutex_timedlock(m, &ts);
+void check_open(const QueueImpl& q, const char* what) {
+  if (q.closed)
+    throw std::invalid_argument(std::string("concur::multiprocessing: ") + what +
+                                " on a closed Queue");
+}
+
+// Reserves one of maxsize's slots (Python's BoundedSemaphore in put()). Throws Full.
+void reserve_slot(QueueShared& s, bool block, const Deadline& deadline) {
+  for (;;) {
+    std::uint32_t c = s.count.load(std::memory_order_seq_cst);
+    if (s.maxsize == 0 || c < s.maxsize) {
+      if (s.count.compare_exchange_weak(c, c + 1, std::memory_order_seq_cst)) return;
+      continue;
     }
+    if (!block || deadline.expired()) throw Full();
+    s.put_waiters.fetch_add(1, std::memory_order_seq_cst);
+    futex_wait_until(s.count, c, deadline, true);
+    s.put_waiters.fetch_sub(1, std::memory_order_seq_cst);
   }
-  if (r == EOWNERDEAD) {
-    ::pthread_mutex_consistent(m);
-    return 0;
-  }
-  return r;
+}
+
+// The handles' shared_ptr: its deleter tells the queue that no user handle is left in this
+// process (the feeder may still hold the owning reference).
+std::shared_ptr<QueueImpl> user_handle(std::shared_ptr<QueueImpl> impl) {
+  QueueImpl* raw = impl.get();
+  return std::shared_ptr<QueueImpl>(raw, [owner = std::move(impl)](QueueImpl*) mutable {
+    owner->release_user();
+    owner.reset();
+  });
 }
 
 }  // namespace
 
-void ProcessLock::init(pthread_mutex_t* m, bool recursive) {
-  pthread_mutexattr_t a;
-  ::pthread_mutexattr_init(&a);
-  ::pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-  ::pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-  if (recursive) ::pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-  const int r = ::pthread_mutex_init(m, &a);
-  ::pthread_mutexattr_destroy(&a);
-  if (r != 0) throw std::system_error(r, std::generic_category(), "pthread_mutex_init");
+QueueItem::~QueueItem() { reset(); }
+
+void QueueItem::reset() {
+  if (map_ != nullptr) ::munmap(const_cast<char*>(map_), map_len_);
+  map_ = nullptr;
+  map_len_ = 0;
+  small_.clear();
+  fds_.clear();
 }
 
-void ProcessLock::lock() {
-  const int r = lock_until(m_, std::nullopt);
-  if (r != 0) throw std::system_error(r, std::generic_category(), "pthread_mutex_lock");
+QueueImpl::QueueImpl(SharedMemory m, UniqueFd t, UniqueFd r)
+    : mem(std::move(m)), tx(std::move(t)), rx(std::move(r)), pid(self_pid()) {
+  if (mem.size() < kRingOffset + 64 || shared().magic != kQueueMagic ||
+      shared().capacity + kRingOffset > mem.size())
+    throw ProcessError("concur::multiprocessing: not a Queue's shared memory");
 }
 
-bool ProcessLock::try_lock() {
-  const int r = ::pthread_mutex_trylock(m_);
-  if (r == EOWNERDEAD) {
-    ::pthread_mutex_consistent(m_);
-    return true;
-  }
-  return r == 0;
-}
-
-void ProcessLock::unlock() { ::pthread_mutex_unlock(m_); }
-
-ByteQueue::Sockets::~Sockets() {
-  close_fd(in);
-  close_fd(out);
-}
-
-ByteQueue::ByteQueue() : state_(sizeof(QueueState)), sock_(std::make_shared<Sockets>()) {
-  QueueState* s = state_of(state_);
-  ProcessLock::init(&s->read_lock);
-  ProcessLock::init(&s->write_lock);
-  new (&s->count) std::atomic<std::int64_t>(0);
+ByteQueue::ByteQueue(std::size_t maxsize, bool joinable) {
+  if (maxsize >= UINT32_MAX) throw std::invalid_argument("Queue: maxsize must be < 2^32 - 1");
+  SharedMemory mem(kRingOffset + kRingCapacity);
+  auto* s = new (mem.data()) QueueShared{};
+  s->magic = kQueueMagic;
+  s->joinable = joinable ? 1 : 0;
+  s->maxsize = maxsize;
+  s->capacity = kRingCapacity;
   int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
-  sock_->in = sv[0];
-  sock_->out = sv[1];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    throw_errno("socketpair(queue)");
+  impl_ptr_ =
+      user_handle(std::make_shared<QueueImpl>(std::move(mem), UniqueFd(sv[0]), UniqueFd(sv[1])));
 }
 
-void ByteQueue::adopt_(int in, int out) {
-  sock_ = std::make_shared<Sockets>();
-  sock_->in = ::fcntl(in, F_DUPFD_CLOEXEC, 0);
-  sock_->out = ::fcntl(out, F_DUPFD_CLOEXEC, 0);
-  if (sock_->in < 0 || sock_->out < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC)");
+void ByteQueue::adopt_(SharedMemory mem, int tx, int rx) {
+  impl_ptr_ =
+      user_handle(std::make_shared<QueueImpl>(std::move(mem), dup_cloexec(tx), dup_cloexec(rx)));
 }
 
-void ByteQueue::put(const std::string& bytes) {
-  QueueState* s = state_of(state_);
-  ProcessLock writer(&s->write_lock);
-  std::lock_guard<ProcessLock> lock(writer);
-  const std::uint64_t n = bytes.size();
-  s->count.fetch_add(1);
-  if (!write_all(sock_->in, &n, sizeof n) || !write_all(sock_->in, bytes.data(), bytes.size()))
-    throw std::system_error(EPIPE, std::generic_category(), "concur::multiprocessing: Queue.put");
+QueueImpl& ByteQueue::impl_() const {
+  if (!impl_ptr_) throw ProcessError("concur::multiprocessing: an empty Queue handle");
+  return *impl_ptr_;
 }
+const SharedMemory& ByteQueue::mem_() const { return impl_().mem; }
+int ByteQueue::tx_() const { return impl_().tx.get(); }
+int ByteQueue::rx_() const { return impl_().rx.get(); }
 
-bool ByteQueue::get(std::string& bytes, bool block, std::optional<Duration> timeout) {
-  QueueState* s = state_of(state_);
-  const auto start = std::chrono::steady_clock::now();
-  std::optional<std::chrono::steady_clock::time_point> deadline;
-  if (!block)
-    deadline = start;
-  else if (timeout)
-    deadline = start + std::chrono::duration_cast<std::chrono::nanoseconds>(*timeout);
-  const int r = lock_until(&s->read_lock, deadline);
-  if (r == ETIMEDOUT) return false;
-  if (r != 0) throw std::system_error(r, std::generic_category(), "pthread_mutex_lock");
-  ProcessLock held(&s->read_lock);
-  std::lock_guard<ProcessLock> unlock_at_end(held, std::adopt_lock);
-  int wait_ms = -1;
-  if (deadline) {
-    const auto left =
-        std::chrono::duration<double, std::milli>(*deadline - std::chrono::steady_clock::now())
-            .count();
-    wait_ms = left <= 0 ? 0 : static_cast<int>(std::ceil(left));
+void ByteQueue::put(std::string bytes, FdList fds, bool block, std::optional<Duration> timeout) {
+  concur::detail::check_timeout(timeout);
+  QueueImpl& q = impl_();
+  {
+    std::lock_guard lock(q.m);
+    check_open(q, "put()");
   }
-  if (!wait_readable(sock_->out, wait_ms)) return false;
-  std::uint64_t n = 0;
-  if (read_all(sock_->out, &n, sizeof n) != sizeof n)
-    throw ProcessError("concur::multiprocessing: Queue broken");
-  bytes.resize(n);
-  if (read_all(sock_->out, bytes.data(), n) != n)
-    throw ProcessError("concur::multiprocessing: Queue broken");
-  s->count.fetch_sub(1);
-  return true;
+  if (fds.size() > kMaxItemFds)
+    throw ProcessError("concur::multiprocessing: a Queue item may carry at most 250 handles");
+  Pending p;
+  p.size = bytes.size();
+  if (bytes.size() > kBigItem) {
+    UniqueFd memfd = bytes_to_memfd(bytes);
+    p.big = true;
+    fds.push(memfd.release());
+  } else {
+    p.bytes = std::move(bytes);
+  }
+  p.fds = std::move(fds);
+  QueueShared& s = q.shared();
+  reserve_slot(s, block, Deadline::after(timeout));
+  if (s.joinable) s.unfinished.fetch_add(1, std::memory_order_relaxed);
+  try {
+    q.put(std::move(p));
+  } catch (...) {
+    if (s.joinable) s.unfinished.fetch_sub(1, std::memory_order_relaxed);
+    s.count.fetch_sub(1, std::memory_order_seq_cst);
+    if (s.put_waiters.load(std::memory_order_seq_cst) != 0) futex_wake(s.count, 1, true);
+    throw;
+  }
 }
 
-std::size_t ByteQueue::qsize() const {
-  auto* s = reinterpret_cast<const QueueState*>(state_.data());
-  const auto c = s->count.load();
-  return c < 0 ? 0 : static_cast<std::size_t>(c);
+bool ByteQueue::get(QueueItem& item, bool block, std::optional<Duration> timeout) {
+  concur::detail::check_timeout(timeout);
+  QueueImpl& q = impl_();
+  {
+    std::lock_guard lock(q.m);
+    check_open(q, "get()");
+  }
+  item.reset();
+  const Deadline deadline = block ? Deadline::after(timeout) : Deadline::after(Duration::zero());
+  return q.get(item, deadline);
+}
+
+std::size_t ByteQueue::qsize() const { return impl_().shared().count.load(); }
+std::size_t ByteQueue::maxsize() const { return impl_().shared().maxsize; }
+void ByteQueue::close() { impl_().close(); }
+void ByteQueue::join_thread() { impl_().join_thread(); }
+void ByteQueue::cancel_join_thread() {
+  QueueImpl& q = impl_();
+  std::lock_guard lock(q.m);
+  q.cancel_join = true;
+  q.drained.notify_all();
+}
+
+void ByteQueue::task_done() {
+  QueueShared& s = impl_().shared();
+  std::uint32_t c = s.unfinished.load();
+  do {
+    if (c == 0) throw std::invalid_argument("task_done() called too many times");
+  } while (!s.unfinished.compare_exchange_weak(c, c - 1));
+  if (c == 1) futex_wake(s.unfinished, INT_MAX, true);
+}
+
+void ByteQueue::join() {
+  QueueShared& s = impl_().shared();
+  for (std::uint32_t c = s.unfinished.load(); c != 0; c = s.unfinished.load())
+    futex_wait_until(s.unfinished, c, Deadline::never(), true);
 }
 
 }  // namespace concur::multiprocessing::detail

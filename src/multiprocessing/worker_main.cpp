@@ -11,6 +11,7 @@
 #include "concur/multiprocessing/detail/remote_error.hpp"
 #include "concur/multiprocessing/detail/trampolines.hpp"
 #include "multiprocessing/image.hpp"
+#include "multiprocessing/queue_exit.hpp"
 #include "multiprocessing/spawn.hpp"
 #include "multiprocessing/worker_link.hpp"
 
@@ -94,7 +95,10 @@ void worker_main(int channel) {
     } catch (...) {
       got = false;
     }
-    if (!got || task.kind == Kind::stop) ::_exit(0);  // EOF: the parent is gone or done
+    if (!got || task.kind == Kind::stop) {  // EOF: the parent is gone or done
+      flush_queue_feeders();                // Python's rule: queues' buffers are flushed first
+      ::_exit(0);
+    }
     if (task.kind == Kind::identity) {
       set_identity(task);
       continue;
@@ -108,7 +112,10 @@ void worker_main(int channel) {
     task.fds.clear();
     task.body.clear();
     std::fflush(nullptr);
-    if (task.kind == Kind::process_task) finish_process_task(reply);
+    if (task.kind == Kind::process_task) {
+      flush_queue_feeders();
+      finish_process_task(reply);
+    }
     bool sent = false;
     try {
       sent = send_message(channel, reply);

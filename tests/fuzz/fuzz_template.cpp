@@ -23,8 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)strip_extension(v);
     (void)base_name(v);
     (void)dir_name(v);
-    concur::fuzz::require(concur::shlex::split(concur::shlex::quote(v)) == std::vector<std::string>{v},
-                          "quote(v) is one word v");
+    concur::fuzz::require(
+        concur::shlex::split(concur::shlex::quote(v)) == std::vector<std::string>{v},
+        "quote(v) is one word v");
   }
   concur::fuzz::require(concur::shlex::split(concur::shlex::join(values)) == values,
                         "split(join(v)) == v");

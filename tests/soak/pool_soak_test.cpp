@@ -2,6 +2,8 @@
 // accounted for exactly once (a result or WorkerCrashed), nothing hangs, nothing leaks.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <concur/multiprocessing.hpp>
 #include <random>
@@ -16,6 +18,18 @@ namespace mp = concur::multiprocessing;
 using namespace std::chrono_literals;
 
 long square(long x) { return x * x; }
+
+// SIGKILLs `pid` only while it is still our child. A worker listed a moment ago may have died
+// and been reaped since, and its pid reused by an unrelated process: a pidfd pins the process,
+// and its parent is checked before the signal goes out (never kill a recycled pid).
+void kill_own_child(pid_t pid) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return;
+  concur::test::ProcStat st;
+  if (concur::test::read_stat(pid, st) && st.ppid == ::getpid())
+    ::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
+  ::close(fd);
+}
 
 TEST(PoolSoak, TenThousandTasksUnderAWorkerKillerAreEachAccountedForOnce) {
   concur::test::LeakGuard guard;
@@ -34,7 +48,7 @@ TEST(PoolSoak, TenThousandTasksUnderAWorkerKillerAreEachAccountedForOnce) {
         pending[next].wait(120s);
         const auto pids = pool.pids();
         if (pids.empty()) continue;
-        ::kill(pids[rng() % pids.size()], SIGKILL);
+        kill_own_child(pids[rng() % pids.size()]);
         ++kills;
       }
     });

@@ -4,6 +4,8 @@
 // converted here, so every bad value gets the same one-line message whatever CLI11 says.
 #include "options.hpp"
 
+#include <concur/shlex.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <cerrno>
@@ -11,6 +13,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "ssh_launcher.hpp"
 #include "usage_format.hpp"  // apps/concur/
 
 namespace concur::cli::run {
@@ -165,6 +168,24 @@ RunCommandLine::RunCommandLine(CLI::App& app) : app_(app) {
       ->group("Test runner");
   app.add_flag("--allow-leaks", o_.allow_leaks, "leaky jobs count as passed (still reported)")
       ->group("Test runner");
+  // Other machines.
+  app.add_option("-S,--sshlogin", o_.sshlogins,
+                 "run jobs on [N/][user@]host (':' = here; comma-separated)")
+      ->type_name("LOGIN")
+      ->allow_extra_args(false)
+      ->group("Other machines");
+  app.add_option("--sshloginfile", o_.sshloginfile, "logins, one per line ('#' comments)")
+      ->type_name("FILE")
+      ->take_last()
+      ->group("Other machines");
+  value("--ssh", ssh_, "CMD", "the ssh command (default ssh; connections are shared)")
+      ->group("Other machines");
+  app.add_option("--slurm", slurm_, "each job as a Slurm step through srun (extra SRUN ARGS)")
+      ->type_name("[SRUN ARGS]")
+      ->expected(0, 1)
+      ->default_str("")
+      ->take_last()
+      ->group("Other machines");
   // At least one word, so a `--` belongs to this command (CLI11 hands it to the parent
   // app when no positional is left to fill); not required, as --jobs-file needs none.
   app.add_option("COMMAND", rest_, "the command and its ::: groups of values")
@@ -194,6 +215,34 @@ Options RunCommandLine::finish() const {
     if (o.slow->count() <= 0) throw UsageError("--slow: must be more than 0");
   }
   if (given("--leak-timeout")) o.leak_timeout = parse_duration(leak_timeout_, "--leak-timeout");
+  const auto words = [](const std::string& text, const char* what) {
+    try {
+      return concur::shlex::split(text);
+    } catch (const std::exception& e) {
+      throw UsageError(std::string(what) + ": " + e.what());
+    }
+  };
+  if (given("--ssh")) {
+    o.ssh = words(ssh_, "--ssh");
+    if (o.ssh.empty()) throw UsageError("--ssh: empty command");
+  }
+  if (given("--slurm")) o.slurm = words(slurm_, "--slurm");
+  for (const auto& list : o.sshlogins) {
+    try {
+      parse_sshlogins(list);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+  if (o.sshloginfile) {
+    try {
+      read_sshloginfile(*o.sshloginfile);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+  if (o.slurm && (!o.sshlogins.empty() || o.sshloginfile))
+    throw UsageError("--slurm and --sshlogin/--sshloginfile cannot be combined");
   // rest_: [--] COMMAND... [::: VALUES...]... (CLI11 drops the `--` it consumed).
   std::size_t i = 0;
   for (; i < rest_.size() && rest_[i] != ":::"; ++i) o.command.push_back(rest_[i]);

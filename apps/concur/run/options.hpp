@@ -74,6 +74,11 @@ struct Options {
   std::optional<Seconds> slow;
   Seconds leak_timeout{0.1};
   bool allow_leaks = false;
+  // Other machines.
+  std::vector<std::string> sshlogins;  // -S/--sshlogin (each may list several, comma-separated)
+  std::optional<std::string> sshloginfile;        // --sshloginfile FILE
+  std::vector<std::string> ssh = {"ssh"};         // --ssh CMD, split into words
+  std::optional<std::vector<std::string>> slurm;  // --slurm [SRUN ARGS], split into words
   bool help = false;
 
   /// A discovery option (--gtest, --ctest, --pytest) makes the jobs.
@@ -92,7 +97,7 @@ class RunCommandLine {
   CLI::App& app_;
   Options o_;
   std::string jobs_, timeout_, kill_after_, retries_, halt_, repeat_, partition_, slow_,
-      leak_timeout_;
+      leak_timeout_, ssh_, slurm_;
   std::vector<std::string> env_, rest_;
   bool fail_fast_ = false;
   bool progress_ = false;

@@ -26,9 +26,12 @@
 #include "options.hpp"
 #include "printer.hpp"
 #include "progress.hpp"
+#include "remote_launcher.hpp"
 #include "reports.hpp"
 #include "scheduler.hpp"
 #include "selection.hpp"
+#include "slurm_launcher.hpp"
+#include "ssh_launcher.hpp"
 
 namespace concur::cli {
 namespace {
@@ -117,6 +120,19 @@ void save_history(Plan& p, const std::vector<JobResult>& results) {
   }
 }
 
+// Where the jobs run: this machine, the -S/--sshlogin hosts, or Slurm steps.
+std::unique_ptr<Launcher> make_launcher(const Options& opts) {
+  if (opts.slurm) return std::make_unique<SlurmLauncher>(*opts.slurm);
+  std::vector<SshLogin> logins;
+  for (const auto& list : opts.sshlogins)
+    for (auto& l : parse_sshlogins(list)) logins.push_back(std::move(l));
+  if (opts.sshloginfile)
+    for (auto& l : read_sshloginfile(*opts.sshloginfile)) logins.push_back(std::move(l));
+  if (logins.empty()) return std::make_unique<PopenLauncher>();
+  return std::make_unique<RemoteLauncher>(std::move(logins), opts.ssh, opts.kill_after.count(),
+                                          opts.jobs);
+}
+
 int run_jobs(const Options& opts, Plan& p, const CommandPlan& commands) {
   const int slots = opts.jobs.value_or(static_cast<int>(concur::detail::usable_cpu_count()));
   if (opts.list) return list_jobs(p, commands);
@@ -174,8 +190,8 @@ int run_jobs(const Options& opts, Plan& p, const CommandPlan& commands) {
   };
   if (progress_on) hooks.tick = [&](const Snapshot& s) { progress.update(s); };
 
-  PopenLauncher launcher;
-  Scheduler scheduler(config, launcher, commands, hooks);
+  std::unique_ptr<Launcher> launcher = make_launcher(opts);
+  Scheduler scheduler(config, *launcher, commands, hooks);
   RunReport report = scheduler.run(p.jobs, p.order);
   for (const auto& r : report.results)
     if (!r.started) printer.nothing_for(r.seq);
@@ -188,7 +204,9 @@ int run_jobs(const Options& opts, Plan& p, const CommandPlan& commands) {
   progress.clear();
   save_history(p, report.results);
 
-  const int shown_slots = slots > 0 ? slots : static_cast<int>(p.jobs.size());
+  int shown_slots = 0;
+  for (const auto& t : launcher->targets())
+    shown_slots += t.slots > 0 ? t.slots : slots > 0 ? slots : static_cast<int>(p.jobs.size());
   const Totals totals = total(report.results, report.wall, report.interrupted_by, report.halted);
   int status = totals.exit_status;
   const auto report_step = [&](const char* what, const auto& fn) {

@@ -1,96 +1,248 @@
-// concur/multiprocessing/queue.hpp — a FIFO queue shared by processes.
+// concur/multiprocessing/queue.hpp — Python's multiprocessing Queue, JoinableQueue and
+// SimpleQueue: FIFO queues shared by processes.
 //
-//   concur::multiprocessing::Queue<int> q;
-//   Process p(+[](Queue<int> q) { q.put(42); }, q);
+//   namespace mp = concur::multiprocessing;
+//   mp::Queue<std::string> q;
+//   mp::Process p(+[](mp::Queue<std::string> q) { q.put("hello"); }, q);
 //   p.start();
-//   int v = q.get();                      // 42
+//   std::string s = q.get();              // "hello"
+//   p.join();
 //
-// Items travel serialized through a unix socket that every handle shares; a process-shared
-// robust lock for readers and one for writers keep messages whole, and a shared counter gives
-// qsize(). Copies of a Queue (and handles passed to a Process or a task) are the same queue.
-// put() blocks while the socket's kernel buffer is full, until a reader takes items.
-// Handles (SharedArray...) cannot travel through a Queue: send them through a Connection.
-// Throws: get() Empty when no item came within the timeout (or at once with block = false);
-// std::system_error on OS failures.
+// How it works: items are serialized by put() (in the caller's thread, so a bad item throws
+// there) and land in a ring buffer in shared memory (memfd + MAP_SHARED) that every handle
+// maps; a robust process-shared lock guards it. put() never waits for readers: when the ring
+// is full, the item joins this process's buffer and a feeder thread moves it into the ring as
+// readers make room (Python's feeder thread, started on demand). Items larger than 64 KiB
+// travel in their own memfd (written once, mapped by the reader), never through a pipe.
+// Items may carry handles (SharedArray, SharedMemory, Value, Connection, other queues, the
+// synchronisation classes): their fds travel beside the item (SCM_RIGHTS).
 //
-// Thread safety: every member is safe from any thread of any process.
+// Python's rules:
+// - put(item, block, timeout) waits only for `maxsize` (queue::Full when no room in time);
+//   get(block, timeout) throws queue::Empty. `Empty`/`Full` are concur::queue's types.
+//   A negative timeout is std::invalid_argument (Python's ValueError).
+// - close(): this process puts no more; the feeder flushes what is buffered, then ends.
+//   put()/get() on a closed handle throw std::invalid_argument (ValueError). close() is
+//   per process, as Python's: other processes' handles keep working.
+// - join_thread() (after close(), else std::logic_error) waits until the buffer is flushed.
+//   At process exit (exit() or return from main, and the end of a Process target or of a pool
+//   worker) buffered items are flushed first, unless cancel_join_thread() was called — then
+//   they may be lost. As in Python, joining a process that still has buffered items for a
+//   queue nobody reads waits for a reader.
+// - qsize() counts items put and not yet got (buffered ones included); empty()/full() follow
+//   it. They are snapshots, as in Python.
+// - JoinableQueue: task_done() once per item got; join() waits, in any process, until every
+//   item put has been task_done(). task_done() too often: std::invalid_argument (ValueError).
+// - SimpleQueue: put(), get(), empty(), close(); unbounded, without timeouts.
+// Beyond Python: a process killed while it held the queue's lock does not wedge the queue
+// (the lock is robust), and handles (fds) travel inside items.
+//
+// Copies of a queue object in one process share its state (and its close()); a handle passed
+// to a Process or a task is the same queue in that process.
+// Throws: std::system_error on OS failures (memfd, mmap, socket), ProcessError if an item's
+// handles exceed 250 fds or an item was lost by a reader killed mid-get.
+// Thread safety: every member is safe from any thread of any process holding a handle.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "concur/duration.hpp"
+#include "concur/multiprocessing/detail/wire.hpp"
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
+#include "concur/queue.hpp"
 
 namespace concur::multiprocessing {
 
-/// get() found no item (Python's queue.Empty).
-struct Empty : ProcessError {
-  using ProcessError::ProcessError;
-};
+/// Python's multiprocessing.queues.Empty/Full are the queue module's classes: ours are too.
+using Empty = concur::queue::Empty;
+using Full = concur::queue::Full;
 
 namespace detail {
-/// The untyped queue: whole byte messages.
+
+struct QueueImpl;
+
+/// One item received from a ByteQueue: its bytes (in a string or in a mapped memfd) and the
+/// fds that travelled with it (owned; closed with the item).
+class QueueItem {
+ public:
+  QueueItem() = default;
+  QueueItem(const QueueItem&) = delete;
+  QueueItem& operator=(const QueueItem&) = delete;
+  ~QueueItem();
+  std::string_view bytes() const { return map_ ? std::string_view(map_, map_len_) : small_; }
+  const FdList& fds() const { return fds_; }
+  void reset();
+
+ private:
+  friend struct QueueImpl;
+  std::string small_;
+  const char* map_ = nullptr;
+  std::size_t map_len_ = 0;
+  FdList fds_;
+};
+
+/// The untyped queue all three public queues share: whole byte messages with fds.
 class ByteQueue {
  public:
-  ByteQueue();                           // a new queue
-  explicit ByteQueue(std::nullptr_t) {}  // empty handle, to be loaded
-  void put(const std::string& bytes);
-  bool get(std::string& bytes, bool block, std::optional<Duration> timeout);
+  /// A new queue (maxsize 0: unbounded; joinable: counts unfinished tasks). Throws
+  /// std::system_error.
+  ByteQueue(std::size_t maxsize, bool joinable);
+  /// An empty handle, to be loaded.
+  explicit ByteQueue(std::nullptr_t) {}
+
+  /// Throws Full, std::invalid_argument (closed, negative timeout).
+  void put(std::string bytes, FdList fds, bool block, std::optional<Duration> timeout);
+  /// False when no item came in time. Throws std::invalid_argument (closed, negative timeout).
+  bool get(QueueItem& item, bool block, std::optional<Duration> timeout);
   std::size_t qsize() const;
+  std::size_t maxsize() const;
+  void close();
+  void join_thread();
+  void cancel_join_thread();
+  void task_done();
+  void join();
 
   template <class Archive>
   void save(Archive& ar) const {
-    ar(state_, attach_fd(sock_->in), attach_fd(sock_->out));
+    ar(mem_(), attach_fd(tx_()), attach_fd(rx_()));
   }
   template <class Archive>
   void load(Archive& ar) {
-    std::uint32_t in = 0, out = 0;
-    ar(state_, in, out);
-    adopt_(attached_fd(in), attached_fd(out));
+    SharedMemory mem;
+    std::uint32_t tx = 0, rx = 0;
+    ar(mem, tx, rx);
+    adopt_(std::move(mem), attached_fd(tx), attached_fd(rx));
   }
 
  private:
-  struct Sockets {
-    int in = -1, out = -1;  // put writes to `in`, get reads from `out`
-    ~Sockets();
-  };
-  void adopt_(int in, int out);
-  SharedMemory state_;
-  std::shared_ptr<Sockets> sock_;
+  const SharedMemory& mem_() const;
+  int tx_() const;
+  int rx_() const;
+  void adopt_(SharedMemory mem, int tx, int rx);
+  QueueImpl& impl_() const;
+  std::shared_ptr<QueueImpl> impl_ptr_;
 };
+
+/// Serializes `item` (with its handles' fds) for a ByteQueue.
+template <class T>
+void encode_item(const T& item, std::string& bytes, FdList& fds) {
+  write_values(bytes, fds, item);
+}
+template <class T>
+T decode_item(const QueueItem& item) {
+  Reader reader(item.bytes(), item.fds());
+  return reader.read<T>();
+}
+
 }  // namespace detail
 
+/// A process-safe FIFO queue of T (anything a task argument may be, handles included).
 template <class T>
 class Queue {
  public:
-  Queue() = default;
-  void put(const T& item) {
+  /// maxsize 0: unbounded. Throws std::system_error if the shared memory or the socket
+  /// cannot be made.
+  explicit Queue(std::size_t maxsize = 0) : q_(maxsize, false) {}
+
+  /// Adds `item`; waits for room only if the queue is bounded and full (block = false or an
+  /// expired timeout: queue::Full). Never waits for a reader. Throws std::invalid_argument if
+  /// this handle was closed or the timeout is negative.
+  void put(T item, bool block = true, std::optional<Duration> timeout = {}) {
     std::string bytes;
-    FdListGuard fds;
-    detail::write_values(bytes, fds.list, item);
-    if (!fds.list.empty())
-      throw ProcessError("concur::multiprocessing: handles cannot travel through a Queue");
-    q_.put(bytes);
+    detail::FdList fds;
+    detail::encode_item(item, bytes, fds);
+    q_.put(std::move(bytes), std::move(fds), block, timeout);
   }
+  /// The oldest item; waits (at most `timeout`) unless block = false. Throws queue::Empty,
+  /// std::invalid_argument (closed, negative timeout).
   T get(bool block = true, std::optional<Duration> timeout = {}) {
-    auto v = try_get_(block, timeout);
-    if (!v) throw Empty("concur::multiprocessing: Queue is empty");
+    auto v = get_(block, timeout);
+    if (!v) throw Empty();
     return std::move(*v);
   }
+  void put_nowait(T item) { put(std::move(item), false); }
   T get_nowait() { return get(false); }
-  void put_nowait(const T& item) { put(item); }
-  /// The next item, or nullopt if none came within `timeout` (no timeout: do not wait), as
-  /// concur::queue::Queue::try_get. Never throws Empty.
-  std::optional<T> try_get(std::optional<Duration> timeout = {}) {
-    return try_get_(timeout.has_value(), timeout);
+  /// put() that returns false instead of throwing Full (no timeout: do not wait).
+  bool try_put(T item, std::optional<Duration> timeout = {}) {
+    try {
+      put(std::move(item), timeout.has_value(), timeout);
+      return true;
+    } catch (const Full&) {
+      return false;
+    }
   }
-  /// Approximate, as Python's: items put and not yet taken.
+  /// get() that returns nullopt instead of throwing Empty (no timeout: do not wait).
+  std::optional<T> try_get(std::optional<Duration> timeout = {}) {
+    return get_(timeout.has_value(), timeout);
+  }
+  /// Items put and not yet got, in every process (a snapshot).
   std::size_t qsize() const { return q_.qsize(); }
   bool empty() const { return qsize() == 0; }
+  bool full() const { return q_.maxsize() != 0 && qsize() >= q_.maxsize(); }
+  std::size_t maxsize() const { return q_.maxsize(); }
+  /// This process will put no more; the feeder flushes its buffer, then ends.
+  void close() { q_.close(); }
+  /// After close(): waits until the feeder flushed this process's buffer. std::logic_error
+  /// if not closed.
+  void join_thread() { q_.join_thread(); }
+  /// Buffered items are not waited for at exit (nor by join_thread()); they may be lost.
+  void cancel_join_thread() { q_.cancel_join_thread(); }
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(q_);
+  }
+
+ protected:
+  explicit Queue(std::nullptr_t) : q_(nullptr) {}
+  detail::ByteQueue q_;
+
+ private:
+  std::optional<T> get_(bool block, std::optional<Duration> timeout) {
+    detail::QueueItem item;
+    if (!q_.get(item, block, timeout)) return std::nullopt;
+    return detail::decode_item<T>(item);
+  }
+};
+
+/// A Queue whose consumers report each item done; join() waits for all, in any process.
+template <class T>
+class JoinableQueue : public Queue<T> {
+ public:
+  explicit JoinableQueue(std::size_t maxsize = 0) : Queue<T>(nullptr) {
+    this->q_ = detail::ByteQueue(maxsize, true);
+  }
+  /// One item got earlier is done. More calls than items put: std::invalid_argument.
+  void task_done() { this->q_.task_done(); }
+  /// Waits until every item put (by any process) has been task_done().
+  void join() { this->q_.join(); }
+};
+
+/// Python's SimpleQueue: unbounded, put() never waits, get() waits for an item.
+template <class T>
+class SimpleQueue {
+ public:
+  SimpleQueue() : q_(0, false) {}
+  void put(T item) {
+    std::string bytes;
+    detail::FdList fds;
+    detail::encode_item(item, bytes, fds);
+    q_.put(std::move(bytes), std::move(fds), true, std::nullopt);
+  }
+  T get() {
+    detail::QueueItem item;
+    q_.get(item, true, std::nullopt);
+    return detail::decode_item<T>(item);
+  }
+  bool empty() const { return q_.qsize() == 0; }
+  void close() { q_.close(); }
 
   template <class Archive>
   void serialize(Archive& ar) {
@@ -98,16 +250,6 @@ class Queue {
   }
 
  private:
-  struct FdListGuard {
-    detail::FdList list;
-  };
-  std::optional<T> try_get_(bool block, std::optional<Duration> timeout) {
-    std::string bytes;
-    if (!q_.get(bytes, block, timeout)) return std::nullopt;
-    detail::FdList none;
-    detail::Reader reader(bytes, none);
-    return reader.read<T>();
-  }
   detail::ByteQueue q_;
 };
 

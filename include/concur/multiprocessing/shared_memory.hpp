@@ -26,8 +26,10 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -123,6 +125,14 @@ class SharedMemory {
   std::shared_ptr<detail::Mapping> map_;
 };
 
+class Lock;  // <concur/multiprocessing/synchronize.hpp>, included at the end of this header
+namespace detail {
+template <class T>
+struct LockOf {  // names Lock dependently, so SharedArray may hold one before Lock is complete
+  using type = Lock;
+};
+}  // namespace detail
+
 /// `n` zero-initialised elements of a trivially copyable T in shared memory; copies share the
 /// elements; passed to a task it travels as a handle, never as data.
 template <class T>
@@ -131,8 +141,12 @@ class SharedArray {
 
  public:
   explicit SharedArray(std::size_t n) : mem_(n * sizeof(T)), n_(n) {}
+  /// The given elements (Python's Array(typecode, [1, 2, 3])).
+  SharedArray(std::initializer_list<T> init) : SharedArray(init.size()) {
+    std::copy(init.begin(), init.end(), begin());
+  }
   /// An empty handle (size 0), to be assigned.
-  SharedArray() = default;
+  SharedArray() : lock_(detail::LockOf<T>::type::empty_handle()) {}
 
   std::size_t size() const { return n_; }
   bool empty() const { return n_ == 0; }
@@ -147,16 +161,22 @@ class SharedArray {
   std::span<T> span() { return {data(), n_}; }
   /// The underlying SharedMemory handle.
   const SharedMemory& memory() const { return mem_; }
+  /// A process-shared Lock that travels with the array (Python's Array(...).get_lock(); the
+  /// elements themselves are not locked by it: hold it around a read-modify-write).
+  typename detail::LockOf<T>::type& get_lock() { return lock_; }
 
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(mem_);
+    ar(mem_, lock_);
     n_ = mem_.size() / sizeof(T);
   }
 
  private:
   SharedMemory mem_;
   std::size_t n_ = 0;
+  typename detail::LockOf<T>::type lock_;
 };
 
 }  // namespace concur::multiprocessing
+
+#include "concur/multiprocessing/synchronize.hpp"  // Lock, for SharedArray::get_lock()

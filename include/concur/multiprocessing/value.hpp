@@ -2,78 +2,64 @@
 //
 //   concur::multiprocessing::Value<long> counter(0);
 //   Process p(+[](Value<long> c) {
-//     std::lock_guard lock(c.get_lock());
+//     std::lock_guard lock(c.get_lock());   // a read-modify-write needs the lock held
 //     c.set(c.get() + 1);
 //   }, counter);
 //
-// The value and a pthread mutex (PTHREAD_PROCESS_SHARED, robust: a holder that dies does not
-// wedge the others) live in one SharedMemory; copies of a Value share both. get() and set()
-// take the lock themselves; hold get_lock() around a read-modify-write (it is recursive, as
-// Python's RLock, so get() and set() work while you hold it).
+// The value and a process-shared RLock (<concur/multiprocessing/synchronize.hpp>: robust, a
+// holder that dies does not wedge the others) live in one memfd; copies of a Value, and
+// handles passed to a Process or task, share both. As Python's Value(lock=True), get() and
+// set() take the lock themselves (it is re-entrant, so they work while you hold it);
+// Value(v, false) is Python's lock=False: get() and set() do not lock (get_lock() still works).
 //
-// Thread safety: safe from any thread of any process holding a handle.
+// Throws: the constructor std::system_error if the shared memory cannot be made.
+// Thread safety: safe from any thread of any process holding a handle (get/set are atomic
+// with respect to each other when the Value locks; a read-modify-write needs get_lock()).
 #pragma once
-
-#include <pthread.h>
 
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <type_traits>
 
+#include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
+#include "concur/multiprocessing/synchronize.hpp"
 
 namespace concur::multiprocessing {
 
-namespace detail {
-/// A BasicLockable over a process-shared robust pthread mutex living in shared memory.
-class ProcessLock {
- public:
-  explicit ProcessLock(pthread_mutex_t* m = nullptr) : m_(m) {}
-  /// Blocks; recovers the lock if its holder died. Throws std::system_error on failure.
-  void lock();
-  bool try_lock();
-  void unlock();
-  /// Initialises `m` as a process-shared robust mutex. Throws std::system_error.
-  static void init(pthread_mutex_t* m, bool recursive = false);
-
- private:
-  pthread_mutex_t* m_;
-};
-}  // namespace detail
-
-/// A shared scalar of a trivially copyable T with a process-shared lock; copies share it.
-/// Throws std::system_error if the shared memory cannot be made.
+/// A shared scalar of a trivially copyable T with a process-shared RLock; copies share it.
 template <class T>
 class Value {
   static_assert(std::is_trivially_copyable_v<T>, "Value<T> needs a trivially copyable T");
   struct Cell {
-    pthread_mutex_t mutex;
+    detail::RLockWords lock;  // first: at offset 0 of the memfd
+    std::uint32_t locking;    // get()/set() take the lock (Python's lock=True)
     T value;
   };
 
  public:
-  explicit Value(T initial = {}) : mem_(sizeof(Cell)) {
-    detail::ProcessLock::init(&cell()->mutex, true);
-    std::memcpy(static_cast<void*>(&cell()->value), &initial, sizeof(T));
-    lock_ = detail::ProcessLock(&cell()->mutex);
-  }
-  Value(const Value& o) : mem_(o.mem_), lock_(&cell()->mutex) {}
-  Value& operator=(const Value& o) {
-    mem_ = o.mem_;
-    lock_ = detail::ProcessLock(&cell()->mutex);
-    return *this;
+  explicit Value(T initial = {}) : Value(initial, true) {}
+  /// `lock = false`: get() and set() do not take the lock (Python's Value(..., lock=False)).
+  Value(T initial, bool lock) : mem_(sizeof(Cell)) {
+    Cell* c = new (const_cast<std::byte*>(mem_.data())) Cell{};
+    c->locking = lock ? 1 : 0;
+    std::memcpy(static_cast<void*>(&c->value), &initial, sizeof(T));
+    lock_ = RLock(detail::SyncHandle(mem_, 0));
   }
 
   T get() const {
-    std::lock_guard<detail::ProcessLock> g(lock_);
-    return cell()->value;
+    if (!cell()->locking) return load_();
+    std::lock_guard<RLock> g(lock_);
+    return load_();
   }
   void set(T v) {
-    std::lock_guard<detail::ProcessLock> g(lock_);
-    cell()->value = v;
+    if (!cell()->locking) return store_(v);
+    std::lock_guard<RLock> g(lock_);
+    store_(v);
   }
-  /// The process-shared lock (BasicLockable: lock(), unlock(), try_lock()).
-  detail::ProcessLock& get_lock() { return lock_; }
+  /// The process-shared RLock guarding the value.
+  RLock& get_lock() { return lock_; }
 
   template <class Archive>
   void save(Archive& ar) const {
@@ -82,13 +68,23 @@ class Value {
   template <class Archive>
   void load(Archive& ar) {
     ar(mem_);
-    lock_ = detail::ProcessLock(&cell()->mutex);
+    if (mem_.size() < sizeof(Cell))
+      throw ProcessError("concur::multiprocessing: a Value handle arrived damaged");
+    lock_ = RLock(detail::SyncHandle(mem_, 0));
   }
 
  private:
   Cell* cell() const { return reinterpret_cast<Cell*>(const_cast<std::byte*>(mem_.data())); }
+  T load_() const {
+    T v;
+    std::memcpy(static_cast<void*>(&v), static_cast<const void*>(&cell()->value), sizeof(T));
+    return v;
+  }
+  void store_(T v) {
+    std::memcpy(static_cast<void*>(&cell()->value), static_cast<const void*>(&v), sizeof(T));
+  }
   SharedMemory mem_;
-  mutable detail::ProcessLock lock_;
+  mutable RLock lock_{detail::SyncHandle{}};
 };
 
 }  // namespace concur::multiprocessing

@@ -1,0 +1,380 @@
+// concur/multiprocessing/synchronize.hpp — Python's multiprocessing.synchronize: Lock, RLock,
+// Condition, Semaphore, BoundedSemaphore, Event and Barrier shared between processes.
+//
+//   namespace mp = concur::multiprocessing;
+//   mp::Lock lock;
+//   mp::Value<long> counter(0, /*lock=*/false);
+//   mp::Process p(+[](mp::Lock l, mp::Value<long> c) {
+//     std::scoped_lock guard(l);           // Lockable, as concur::threading::Lock
+//     c.set(c.get() + 1);
+//   }, lock, counter);
+//
+// Each object lives in shared memory (a memfd mapped MAP_SHARED); the C++ objects are handles:
+// copies share one lock, and a handle passed to a Process, a Pool task or through a Queue or
+// Connection is the same lock in that process (its fd travels, SCM_RIGHTS). Members and
+// semantics are concur::threading's classes of the same names (<concur/threading.hpp>), run by
+// the same algorithms (concur/detail/sync) on process-shared futexes:
+// - acquire(blocking, timeout): false when not acquired in time; a negative timeout, or a
+//   timeout with blocking = false, throws std::invalid_argument (Python's ValueError).
+// - Lock::release() of an unlocked Lock, RLock::release() by a thread that does not own it,
+//   Condition::wait()/notify() without holding its lock: std::logic_error (RuntimeError /
+//   AssertionError). BoundedSemaphore::release() above its initial value: std::invalid_argument.
+// - Barrier::wait() throws concur::threading::BrokenBarrierError when broken (timeout, abort(),
+//   reset() during the wait). Its action is a function pointer or capture-less lambda, run by
+//   the last process to arrive.
+// Beyond Python: a Lock or RLock whose holder process dies (a crash, SIGKILL) is taken over by
+// the next acquirer within about 50 ms — never a hang. (Python's stay locked forever.) A thread
+// of a live process that exits holding an RLock still holds it, as in Python.
+//
+// Throws: constructors std::system_error when the shared memory cannot be made; a handle that
+// arrives damaged (wrong size) ProcessError.
+// Thread safety: every member is safe from any thread of any process holding a handle.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "concur/detail/core/deadline.hpp"
+#include "concur/detail/sync/barrier_core.hpp"
+#include "concur/detail/sync/condition_core.hpp"
+#include "concur/detail/sync/event_core.hpp"
+#include "concur/detail/sync/semaphore_core.hpp"
+#include "concur/duration.hpp"
+#include "concur/multiprocessing/detail/trampolines.hpp"
+#include "concur/multiprocessing/errors.hpp"
+#include "concur/multiprocessing/shared_memory.hpp"
+#include "concur/threading.hpp"
+
+namespace concur::multiprocessing {
+
+namespace detail {
+
+using concur::detail::Deadline;
+
+/// The handle part every synchronisation class shares: a block of shared memory and the offset
+/// of the object's words in it (objects may live inside another one's block: Value's RLock).
+class SyncHandle {
+ public:
+  SyncHandle() = default;
+  SyncHandle(SharedMemory mem, std::size_t offset) : mem_(std::move(mem)), off_(offset) {}
+  /// The object's words. Throws ProcessError on an empty handle.
+  template <class W>
+  W& words() const {
+    std::byte* base = const_cast<std::byte*>(mem_.data());
+    if (base == nullptr) [[unlikely]]
+      throw ProcessError("concur::multiprocessing: an empty synchronisation handle");
+    return *reinterpret_cast<W*>(base + off_);
+  }
+  const SharedMemory& memory() const { return mem_; }
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    ar(mem_, static_cast<std::uint64_t>(off_));
+  }
+  /// Loads a received handle; `size` is the size of the words it must hold.
+  template <class Archive>
+  void load_checked(Archive& ar, std::size_t size) {
+    std::uint64_t off = 0;
+    ar(mem_, off);
+    if (off > mem_.size() || mem_.size() - off < size)
+      throw ProcessError("concur::multiprocessing: a synchronisation handle arrived damaged");
+    off_ = static_cast<std::size_t>(off);
+  }
+
+ private:
+  SharedMemory mem_;
+  std::size_t off_ = 0;
+};
+
+struct LockWords {
+  std::atomic<std::uint32_t> word;  // robust: 0 free, else (owner pid << 1) | waiters
+};
+struct RLockWords {
+  std::atomic<std::uint32_t> word;
+  std::atomic<std::uint32_t> count;
+  std::atomic<std::uint64_t> owner;  // (pid << 32) | tid, 0 = nobody
+};
+
+/// This thread's identity across processes: (pid << 32) | tid.
+std::uint64_t self_thread_id() noexcept;
+Deadline acquire_deadline(bool blocking, const std::optional<Duration>& timeout);
+template <class Clock, class D>
+Deadline deadline_at(std::chrono::time_point<Clock, D> t) {
+  if constexpr (std::is_same_v<Clock, std::chrono::steady_clock>)
+    return Deadline::at(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(t));
+  else
+    return Deadline::after(t - Clock::now());
+}
+
+}  // namespace detail
+
+/// A process-shared lock that any thread of any process may release (Python's). Robust.
+class Lock {
+ public:
+  Lock();
+  /// A handle to no lock (to be assigned); SharedArray() uses it.
+  static Lock empty_handle() { return Lock(detail::SyncHandle{}); }
+  bool acquire(bool blocking = true, std::optional<Duration> timeout = {});
+  /// Throws std::logic_error if it was not locked.
+  void release();
+  /// A snapshot: true while some process holds it.
+  bool locked() const;
+  void lock() { acquire(); }
+  bool try_lock();
+  void unlock() { release(); }
+  template <class Rep, class Per>
+  bool try_lock_for(std::chrono::duration<Rep, Per> timeout) {
+    return acquire_until_(detail::Deadline::after(timeout));
+  }
+  template <class Clock, class D>
+  bool try_lock_until(std::chrono::time_point<Clock, D> t) {
+    return acquire_until_(detail::deadline_at(t));
+  }
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    h_.save(ar);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    h_.load_checked(ar, sizeof(detail::LockWords));
+  }
+
+ private:
+  friend class Condition;
+  explicit Lock(detail::SyncHandle h) : h_(std::move(h)) {}
+  bool acquire_until_(const detail::Deadline& deadline);
+  /// Held by this process (Condition's check).
+  bool is_mine_() const;
+  detail::LockWords& w_() const { return h_.words<detail::LockWords>(); }
+  detail::SyncHandle h_;
+};
+
+/// A process-shared re-entrant lock: the owning thread may acquire it again. Robust.
+class RLock {
+ public:
+  RLock();
+  /// Throws std::overflow_error past 2^32-1 nested levels.
+  bool acquire(bool blocking = true, std::optional<Duration> timeout = {});
+  /// One level down. Throws std::logic_error unless the calling thread owns it.
+  void release();
+  void lock() { acquire(); }
+  bool try_lock();
+  void unlock() { release(); }
+  template <class Rep, class Per>
+  bool try_lock_for(std::chrono::duration<Rep, Per> timeout) {
+    return acquire_until_(detail::Deadline::after(timeout));
+  }
+  template <class Clock, class D>
+  bool try_lock_until(std::chrono::time_point<Clock, D> t) {
+    return acquire_until_(detail::deadline_at(t));
+  }
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    h_.save(ar);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    h_.load_checked(ar, sizeof(detail::RLockWords));
+  }
+
+ private:
+  friend class Condition;
+  template <class T>
+  friend class Value;
+  explicit RLock(detail::SyncHandle h) : h_(std::move(h)) {}
+  bool acquire_until_(const detail::Deadline& deadline);
+  bool is_mine_() const;
+  std::uint32_t release_save_();
+  void acquire_restore_(std::uint32_t depth);
+  detail::RLockWords& w_() const { return h_.words<detail::RLockWords>(); }
+  detail::SyncHandle h_;
+};
+
+/// Python's multiprocessing.Condition: a lock (its own RLock, or a given Lock/RLock) with
+/// wait/notify. Itself Lockable.
+class Condition {
+ public:
+  Condition();  ///< with its own RLock
+  explicit Condition(Lock lock);
+  explicit Condition(RLock lock);
+  bool acquire(bool blocking = true, std::optional<Duration> timeout = {});
+  void release();
+  void lock() { acquire(); }
+  bool try_lock() { return acquire(false); }
+  void unlock() { release(); }
+  /// Caller holds the lock (else std::logic_error). Releases it, waits for a notify or the
+  /// timeout, takes it back; false on timeout.
+  bool wait(std::optional<Duration> timeout = {});
+  /// Python's wait_for: waits until predicate() is true or the timeout passes; returns the
+  /// predicate's last value.
+  template <class P>
+  bool wait_for(P predicate, std::optional<Duration> timeout = {}) {
+    concur::detail::check_timeout(timeout);
+    const auto deadline = detail::Deadline::after(timeout);
+    bool result = predicate();
+    while (!result) {
+      if (timeout && deadline.expired()) break;
+      wait_until_(deadline);
+      result = predicate();
+    }
+    return result;
+  }
+  /// Wakes min(n, waiting) waiters. Caller holds the lock (else std::logic_error).
+  void notify(std::size_t n = 1);
+  void notify_all();
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    h_.save(ar);
+    ar(rlock_);
+    if (rlock_)
+      ar(r_);
+    else
+      ar(l_);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    h_.load_checked(ar, sizeof(concur::detail::sync::ConditionCore));
+    ar(rlock_);
+    if (rlock_)
+      ar(r_);
+    else
+      ar(l_);
+  }
+
+ private:
+  bool wait_until_(const detail::Deadline& deadline);
+  void check_owned_(const char* what) const;
+  concur::detail::sync::ConditionCore& core_() const {
+    return h_.words<concur::detail::sync::ConditionCore>();
+  }
+  detail::SyncHandle h_;
+  bool rlock_ = true;
+  RLock r_{detail::SyncHandle{}};  // the one in use; the other stays an empty handle
+  Lock l_{detail::SyncHandle{}};
+};
+
+/// A process-shared counting semaphore (Python's multiprocessing.Semaphore). Lockable.
+class Semaphore {
+ public:
+  /// Throws std::invalid_argument above 2^32-1.
+  explicit Semaphore(std::size_t value = 1);
+  bool acquire(bool blocking = true, std::optional<Duration> timeout = {});
+  /// Adds n. Over 2^32-1 (or a BoundedSemaphore's initial value): std::invalid_argument.
+  void release(std::size_t n = 1);
+  /// The current value (Python's get_value()).
+  std::size_t get_value() const;
+  void lock() { acquire(); }
+  bool try_lock() { return acquire(false); }
+  void unlock() { release(); }
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    h_.save(ar);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    h_.load_checked(ar, sizeof(Words));
+  }
+
+ protected:
+  Semaphore(std::size_t value, bool bounded);
+
+ private:
+  struct Words {
+    concur::detail::sync::SemaphoreCore core;
+    std::uint32_t bound;
+  };
+  Words& w_() const { return h_.words<Words>(); }
+  detail::SyncHandle h_;
+};
+
+/// A Semaphore whose release() above the initial value throws std::invalid_argument.
+class BoundedSemaphore : public Semaphore {
+ public:
+  explicit BoundedSemaphore(std::size_t value = 1) : Semaphore(value, true) {}
+};
+
+/// A process-shared flag processes can wait for (Python's multiprocessing.Event).
+class Event {
+ public:
+  Event();
+  void set();
+  void clear();
+  bool is_set() const;
+  /// True once set (at some point of the wait); false after the timeout.
+  bool wait(std::optional<Duration> timeout = {});
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    h_.save(ar);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    h_.load_checked(ar, sizeof(concur::detail::sync::EventCore));
+  }
+
+ private:
+  concur::detail::sync::EventCore& core_() const {
+    return h_.words<concur::detail::sync::EventCore>();
+  }
+  detail::SyncHandle h_;
+};
+
+/// A process-shared barrier for `parties` processes (or threads of them), Python's semantics.
+class Barrier {
+ public:
+  /// `action` (a function pointer or capture-less lambda, or nullptr) runs once per cycle in
+  /// the last process to arrive; `timeout` is wait()'s default. Throws std::invalid_argument
+  /// for parties == 0 or a negative timeout.
+  /// An empty handle, to be assigned (receiving a Barrier as a task argument needs one).
+  Barrier() = default;
+  explicit Barrier(std::size_t parties, std::optional<Duration> timeout = {})
+      : Barrier(parties, 0, 0, timeout) {}
+  template <class F>
+  requires(!std::convertible_to<F, std::optional<Duration>>)
+      Barrier(std::size_t parties, F action, std::optional<Duration> timeout = {})
+      : Barrier(parties, reinterpret_cast<std::uintptr_t>(&run_action<F>),
+                detail::fn_address(action), timeout) {}
+
+  /// This process's index in the cycle (0..parties-1). Throws
+  /// concur::threading::BrokenBarrierError, the action's exception (in the process that ran
+  /// it), std::invalid_argument for a negative timeout.
+  std::size_t wait(std::optional<Duration> timeout = {});
+  void reset();
+  void abort();
+  std::size_t parties() const;
+  std::size_t n_waiting() const;
+  bool broken() const;
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    h_.save(ar);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    h_.load_checked(ar, sizeof(Words));
+  }
+
+ private:
+  struct Words {
+    concur::detail::sync::BarrierCore core;
+    std::uint64_t trampoline, fn;  // the action (0: none): same program image in every process
+    double timeout;                // < 0: none
+  };
+  template <class F>
+  static void run_action(std::uintptr_t fn) {
+    detail::fn_from<F>(fn)();
+  }
+  Barrier(std::size_t parties, std::uintptr_t trampoline, std::uintptr_t fn,
+          std::optional<Duration> timeout);
+  Words& w_() const { return h_.words<Words>(); }
+  detail::SyncHandle h_;
+};
+
+}  // namespace concur::multiprocessing

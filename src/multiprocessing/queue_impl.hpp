@@ -1,0 +1,126 @@
+// Internal: the parts of a multiprocessing queue.
+//
+// Shared (one memfd, mapped by every handle in every process): a header of futex words and
+// a byte ring. An entry is a 24-byte EntryHeader followed by its bytes (padded to 8) — or,
+// for an item over kBigItem bytes, by nothing: the bytes are in a memfd that travels as the
+// entry's last fd. Fds travel through a SOCK_SEQPACKET socketpair beside the ring: one
+// message per entry that has fds, carrying the entry's sequence number, so a message left
+// behind by a process killed mid-put (or mid-get) is recognised as stale and dropped.
+//
+// Invariants, all under the robust ring lock: head <= tail <= head + capacity; an entry is
+// visible once `tail` moves past it, gone once `head` does. A process killed while holding
+// the lock leaves at most its own entry unpublished or lost: the next locker takes over the
+// lock and the ring is consistent (indexes move only after the bytes are copied).
+//
+// Per process: QueueImpl, the feeder buffer ("backlog") and its thread (queue_feeder.cpp).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "concur/detail/core/deadline.hpp"
+#include "concur/detail/core/fd.hpp"
+#include "concur/multiprocessing/queue.hpp"
+#include "concur/multiprocessing/shared_memory.hpp"
+#include "multiprocessing/queue_exit.hpp"
+
+namespace concur::multiprocessing::detail {
+
+using concur::detail::Deadline;
+using concur::detail::UniqueFd;
+
+inline constexpr std::uint32_t kQueueMagic = 0x31305143;  // "CQ01"
+inline constexpr std::size_t kRingCapacity = 256 * 1024;
+inline constexpr std::size_t kBigItem = 64 * 1024;
+inline constexpr std::size_t kMaxItemFds = 250;  // SCM_MAX_FD is 253
+
+struct QueueShared {
+  std::uint32_t magic;
+  std::uint32_t joinable;
+  std::uint64_t maxsize;  // 0: unbounded
+  std::uint64_t capacity;
+  std::atomic<std::uint32_t> lock;           // robust (robust.hpp)
+  std::atomic<std::uint32_t> count;          // items put and not yet got
+  std::atomic<std::uint32_t> put_waiters;    // put() waiting for count < maxsize
+  std::atomic<std::uint32_t> items_seq;      // +1 per published entry
+  std::atomic<std::uint32_t> get_waiters;    // get() sleeping on items_seq
+  std::atomic<std::uint32_t> space_seq;      // +1 per taken entry
+  std::atomic<std::uint32_t> space_waiters;  // feeders sleeping on space_seq
+  std::atomic<std::uint32_t> unfinished;     // JoinableQueue: put and not task_done()
+  std::uint64_t head, tail;                  // byte positions (mod capacity), under lock
+  std::uint64_t fd_seq;                      // last fd message sent, under lock
+};
+
+inline constexpr std::size_t kRingOffset = 256;
+static_assert(sizeof(QueueShared) <= kRingOffset);
+
+struct EntryHeader {
+  std::uint64_t size;  // the item's byte count
+  std::uint32_t nfds;  // fds of the item's handles (+1 for the memfd of a big item)
+  std::uint32_t big;   // 1: the bytes are in the last fd (a memfd)
+  std::uint64_t seq;   // fd message sequence number (0: no fds)
+};
+
+/// An item waiting in this process's buffer for room in the ring.
+struct Pending {
+  std::string bytes;  // empty for a big item (its memfd is the last fd)
+  FdList fds;
+  std::uint64_t size = 0;
+  bool big = false;
+};
+
+struct QueueImpl : std::enable_shared_from_this<QueueImpl> {
+  QueueImpl(SharedMemory mem, UniqueFd tx, UniqueFd rx);
+  ~QueueImpl();
+
+  QueueShared& shared() const {
+    return *reinterpret_cast<QueueShared*>(const_cast<std::byte*>(mem.data()));
+  }
+  std::byte* ring() const { return const_cast<std::byte*>(mem.data()) + kRingOffset; }
+
+  // Ring operations (queue_ring.cpp). `push_locked` and `pop_locked` run under the ring lock.
+  enum class PushResult { done, no_room, socket_full };
+  PushResult push_locked(Pending& p);
+  bool pop_locked(QueueItem& out);
+  /// One push attempt: takes the lock, pushes, wakes a reader. Never sleeps (beyond the lock).
+  PushResult try_push(Pending& p);
+  /// Pushes, sleeping while the ring (or the fd socket) is full. Used by the feeder.
+  void push_blocking(Pending& p);
+  bool get(QueueItem& out, const Deadline& deadline);
+
+  // Per-process buffer and feeder (queue_feeder.cpp).
+  void put(Pending p);
+  void feed();
+  void close();
+  void join_thread();
+  /// At exit: waits for the feeder unless cancel_join_thread() was called.
+  void flush_at_exit();
+  /// The last user handle of this process is gone: joins an idle feeder (so the fds close
+  /// now), or leaves a busy one to finish on its own (it holds a reference).
+  void release_user();
+
+  SharedMemory mem;
+  UniqueFd tx, rx;
+  const pid_t pid;
+
+  std::mutex m;
+  std::condition_variable drained;
+  std::deque<Pending> backlog;
+  std::thread feeder;
+  bool feeder_running = false;
+  bool closed = false;
+  bool cancel_join = false;
+};
+
+/// Makes `bytes` a memfd (for items over kBigItem). Throws std::system_error.
+UniqueFd bytes_to_memfd(const std::string& bytes);
+
+}  // namespace concur::multiprocessing::detail

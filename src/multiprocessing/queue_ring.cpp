@@ -1,0 +1,234 @@
+// The shared ring of a multiprocessing queue: push and pop under the robust lock, the fd side
+// channel, and the futex hand-offs. Wake-ups: a waiter registers itself (get_waiters,
+// space_waiters) under the lock after reading the sequence word it will sleep on, so a
+// publisher, which bumps the word and reads the waiter count under the same lock, either sees
+// the waiter or the waiter sees the new sequence (futex_wait returns at once). No wake-up is
+// lost and no system call is made while nobody sleeps.
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <vector>
+
+#include "concur/detail/core/futex.hpp"
+#include "multiprocessing/channel.hpp"
+#include "multiprocessing/queue_impl.hpp"
+#include "multiprocessing/robust.hpp"
+
+namespace concur::multiprocessing::detail {
+namespace {
+
+using concur::detail::futex_wait_until;
+using concur::detail::futex_wake;
+
+constexpr std::uint64_t pad8(std::uint64_t n) { return (n + 7) & ~std::uint64_t{7}; }
+
+std::uint64_t entry_bytes(const Pending& p) {
+  return sizeof(EntryHeader) + (p.big ? 0 : pad8(p.size));
+}
+
+// Circular copies: the ring's bytes wrap at `cap`.
+void ring_write(std::byte* ring, std::uint64_t cap, std::uint64_t pos, const void* src,
+                std::size_t n) {
+  const std::uint64_t at = pos % cap;
+  const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(n, cap - at));
+  std::memcpy(ring + at, src, first);
+  if (first < n) std::memcpy(ring, static_cast<const char*>(src) + first, n - first);
+}
+void ring_read(const std::byte* ring, std::uint64_t cap, std::uint64_t pos, void* dst,
+               std::size_t n) {
+  const std::uint64_t at = pos % cap;
+  const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(n, cap - at));
+  std::memcpy(dst, ring + at, first);
+  if (first < n) std::memcpy(static_cast<char*>(dst) + first, ring, n - first);
+}
+
+struct LockGuard {
+  explicit LockGuard(std::atomic<std::uint32_t>& w) : w_(w) {}
+  ~LockGuard() {
+    if (held) robust_unlock(w_);
+  }
+  void unlock() {
+    robust_unlock(w_);
+    held = false;
+  }
+  std::atomic<std::uint32_t>& w_;
+  bool held = true;
+};
+
+// Sends `fds` with sequence number `seq` without blocking. false: the socket is full.
+bool send_fds(int sock, std::uint64_t seq, const std::vector<int>& fds) {
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  iovec iov{&seq, sizeof seq};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  for (;;) {
+    if (::sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) return true;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return false;
+    throw_errno("sendmsg(queue fds)");
+  }
+}
+
+// Receives the fd message `seq`, dropping stale ones (older sequence numbers, left by a
+// process killed between sending and publishing, or between taking and receiving).
+void recv_fds(int sock, std::uint64_t seq, std::uint32_t nfds, FdList& out) {
+  for (;;) {
+    std::uint64_t got = 0;
+    std::vector<char> control(CMSG_SPACE(sizeof(int) * kMaxItemFds + sizeof(int) * 4));
+    iovec iov{&got, sizeof got};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    const ssize_t n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      throw ProcessError("concur::multiprocessing: Queue item lost (its handles are missing)");
+    if (n < 0) throw_errno("recvmsg(queue fds)");
+    FdList fds;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      const std::size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < k; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        fds.push(fd);
+      }
+    }
+    if (n != static_cast<ssize_t>(sizeof got) || got < seq) continue;  // stale: fds closed
+    if (got > seq || (msg.msg_flags & MSG_CTRUNC) != 0 || fds.size() != nfds)
+      throw ProcessError("concur::multiprocessing: Queue item lost (its handles are missing)");
+    out = std::move(fds);
+    return;
+  }
+}
+
+}  // namespace
+
+QueueImpl::PushResult QueueImpl::push_locked(Pending& p) {
+  QueueShared& s = shared();
+  const std::uint64_t need = entry_bytes(p);
+  if (s.tail - s.head + need > s.capacity) return PushResult::no_room;
+  EntryHeader h{p.size, static_cast<std::uint32_t>(p.fds.size()), p.big ? 1u : 0u, 0};
+  if (!p.fds.empty()) {
+    h.seq = s.fd_seq + 1;
+    if (!send_fds(tx.get(), h.seq, p.fds.fds())) return PushResult::socket_full;
+    s.fd_seq = h.seq;
+    p.fds.clear();  // sent: the receiver has its own copies
+  }
+  ring_write(ring(), s.capacity, s.tail, &h, sizeof h);
+  if (!p.big) ring_write(ring(), s.capacity, s.tail + sizeof h, p.bytes.data(), p.bytes.size());
+  s.tail += need;
+  s.items_seq.fetch_add(1, std::memory_order_release);
+  return PushResult::done;
+}
+
+bool QueueImpl::pop_locked(QueueItem& out) {
+  QueueShared& s = shared();
+  if (s.head == s.tail) return false;
+  EntryHeader h;
+  ring_read(ring(), s.capacity, s.head, &h, sizeof h);
+  const bool big = h.big != 0;
+  if (!big) {
+    out.small_.resize(h.size);
+    ring_read(ring(), s.capacity, s.head + sizeof h, out.small_.data(), h.size);
+  }
+  s.head += sizeof h + (big ? 0 : pad8(h.size));
+  s.space_seq.fetch_add(1, std::memory_order_release);
+  if (h.nfds != 0) recv_fds(rx.get(), h.seq, h.nfds, out.fds_);
+  if (big) {
+    if (out.fds_.empty()) throw ProcessError("concur::multiprocessing: Queue item lost");
+    std::vector<int> fds = out.fds_.release();
+    UniqueFd memfd(fds.back());
+    fds.pop_back();
+    for (int fd : fds) out.fds_.push(fd);
+    struct stat st {};
+    if (::fstat(memfd.get(), &st) < 0) throw_errno("fstat(queue item)");
+    if (static_cast<std::uint64_t>(st.st_size) < h.size)
+      throw ProcessError("concur::multiprocessing: Queue item truncated");
+    if (h.size != 0) {
+      void* addr = ::mmap(nullptr, h.size, PROT_READ, MAP_PRIVATE, memfd.get(), 0);
+      if (addr == MAP_FAILED) throw_errno("mmap(queue item)");
+      out.map_ = static_cast<const char*>(addr);
+      out.map_len_ = h.size;
+    }
+  }
+  return true;
+}
+
+QueueImpl::PushResult QueueImpl::try_push(Pending& p) {
+  QueueShared& s = shared();
+  robust_lock(s.lock, Deadline::never());
+  LockGuard g(s.lock);
+  const PushResult r = push_locked(p);
+  const std::uint32_t waiters = s.get_waiters.load(std::memory_order_relaxed);
+  g.unlock();
+  if (r == PushResult::done && waiters != 0) futex_wake(s.items_seq, 1, true);
+  return r;
+}
+
+void QueueImpl::push_blocking(Pending& p) {
+  QueueShared& s = shared();
+  for (;;) {
+    robust_lock(s.lock, Deadline::never());
+    LockGuard g(s.lock);
+    const std::uint32_t space = s.space_seq.load(std::memory_order_relaxed);
+    const PushResult r = push_locked(p);
+    if (r == PushResult::done) {
+      const std::uint32_t waiters = s.get_waiters.load(std::memory_order_relaxed);
+      g.unlock();
+      if (waiters != 0) futex_wake(s.items_seq, 1, true);
+      return;
+    }
+    if (r == PushResult::socket_full) {
+      g.unlock();
+      pollfd pf{tx.get(), POLLOUT, 0};
+      ::poll(&pf, 1, 50);  // readers take fd messages only as they take entries
+      continue;
+    }
+    s.space_waiters.fetch_add(1, std::memory_order_relaxed);
+    g.unlock();
+    futex_wait_until(s.space_seq, space, Deadline::after(std::chrono::milliseconds(200)), true);
+    s.space_waiters.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
+  QueueShared& s = shared();
+  for (;;) {
+    if (!robust_lock(s.lock, deadline)) return false;
+    LockGuard g(s.lock);
+    if (pop_locked(out)) {
+      const std::uint32_t feeders = s.space_waiters.load(std::memory_order_relaxed);
+      g.unlock();
+      if (feeders != 0) futex_wake(s.space_seq, INT_MAX, true);
+      s.count.fetch_sub(1, std::memory_order_seq_cst);
+      if (s.put_waiters.load(std::memory_order_seq_cst) != 0) futex_wake(s.count, 1, true);
+      return true;
+    }
+    if (deadline.expired()) return false;
+    const std::uint32_t seq = s.items_seq.load(std::memory_order_relaxed);
+    s.get_waiters.fetch_add(1, std::memory_order_relaxed);
+    g.unlock();
+    futex_wait_until(s.items_seq, seq, deadline, true);
+    s.get_waiters.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace concur::multiprocessing::detail

@@ -1,0 +1,106 @@
+// The robust lock word's slow path and the process identity it stores. Why slices: a dead
+// owner cannot wake anyone, so a waiter must look for itself; it looks only when a slice ends
+// without a wake-up, which never happens under live contention (every release wakes one).
+#include "multiprocessing/robust.hpp"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+
+#include "concur/detail/core/futex.hpp"
+
+namespace concur::multiprocessing::detail {
+namespace {
+
+using concur::detail::futex_wait_until;
+using concur::detail::futex_wake;
+
+constexpr auto kLivenessSlice = std::chrono::milliseconds(50);
+
+std::atomic<pid_t> g_pid{0};
+
+void refresh_pid() noexcept { g_pid.store(::getpid(), std::memory_order_relaxed); }
+
+[[maybe_unused]] const bool g_registered = [] {
+  refresh_pid();
+  ::pthread_atfork(nullptr, nullptr, &refresh_pid);
+  return true;
+}();
+
+}  // namespace
+
+pid_t self_pid() noexcept {
+  pid_t p = g_pid.load(std::memory_order_relaxed);
+  if (p == 0) {  // before static initialisation finished
+    refresh_pid();
+    p = g_pid.load(std::memory_order_relaxed);
+  }
+  return p;
+}
+
+bool process_dead(pid_t pid) noexcept {
+  if (pid <= 0) return true;
+  if (pid == self_pid()) return false;
+#ifdef SYS_pidfd_open
+  const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0) {
+    pollfd p{static_cast<int>(fd), POLLIN, 0};
+    int r;
+    do r = ::poll(&p, 1, 0);
+    while (r < 0 && errno == EINTR);
+    ::close(static_cast<int>(fd));
+    return r > 0;  // readable: the process has exited (zombie or reaped)
+  }
+  if (errno == ESRCH) return true;
+#endif
+  return ::kill(pid, 0) < 0 && errno == ESRCH;  // no pidfd support: zombies look alive
+}
+
+bool robust_lock_slow(std::atomic<std::uint32_t>& w, const Deadline& deadline) noexcept {
+  const std::uint32_t me = self_tag();
+  for (int i = 0; i < 100; ++i) {
+    concur::detail::cpu_relax();
+    std::uint32_t free = 0;
+    if (w.load(std::memory_order_relaxed) == 0 &&
+        w.compare_exchange_weak(free, me, std::memory_order_acquire, std::memory_order_relaxed))
+      return true;
+  }
+  for (;;) {
+    std::uint32_t c = w.load(std::memory_order_relaxed);
+    if (c == 0) {
+      // Taken with the waiters bit: others may sleep, so our release must wake one.
+      if (w.compare_exchange_weak(c, me | kWaiters, std::memory_order_acquire,
+                                  std::memory_order_relaxed))
+        return true;
+      continue;
+    }
+    if (!(c & kWaiters)) {
+      if (!w.compare_exchange_weak(c, c | kWaiters, std::memory_order_relaxed)) continue;
+      c |= kWaiters;
+    }
+    if (deadline.expired()) return false;
+    const auto slice = std::min<Duration>(deadline.remaining(), kLivenessSlice);
+    const auto slice_end = Deadline::after(slice);
+    if (futex_wait_until(w, c, slice_end, true)) continue;  // woken (or spurious): retry
+    if (w.load(std::memory_order_relaxed) == c && process_dead(owner_of(c))) {
+      std::uint32_t expected = c;
+      if (w.compare_exchange_strong(expected, me | kWaiters, std::memory_order_acquire,
+                                    std::memory_order_relaxed))
+        return true;
+    }
+  }
+}
+
+bool robust_unlock(std::atomic<std::uint32_t>& w) noexcept {
+  const std::uint32_t old = w.exchange(0, std::memory_order_release);
+  if (old & kWaiters) futex_wake(w, 1, true);
+  return old != 0;
+}
+
+}  // namespace concur::multiprocessing::detail

@@ -1,0 +1,58 @@
+// Internal: the robust process-shared lock word under multiprocessing's Lock, RLock and
+// Queue, and this process's identity.
+//
+// A lock word is 0 when free, else (owner pid << 1) | WAITERS. The owner is the process (not
+// the thread): Python lets any thread or process release a Lock. Acquiring is one CAS when
+// uncontended; contended waiters sleep on a process-shared futex. Robustness: a waiter sleeps
+// in slices (kLivenessSlice); when a slice ends without a wake-up it checks whether the owner
+// process still runs (pidfd_open + poll, so a dead but unreaped zombie counts as dead) and, if
+// not, takes the lock over with one CAS from the dead owner's exact word. Live contention never
+// pays for the check (wake-ups end slices early). Limitation: a recycled pid (the dead owner's
+// pid reused by a new process within the slice) makes the lock look held until that process
+// exits — pid_max is 4M on current kernels, so reuse that fast is rare.
+//
+// Thread safety: every function is safe from any thread of any process mapping the word.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "concur/detail/core/deadline.hpp"
+
+namespace concur::multiprocessing::detail {
+
+using concur::detail::Deadline;
+
+/// This process's pid, cached (refreshed in the child after fork()).
+pid_t self_pid() noexcept;
+/// This process's tag in a lock word: pid << 1.
+inline std::uint32_t self_tag() noexcept { return static_cast<std::uint32_t>(self_pid()) << 1; }
+
+/// True if process `pid` has exited (or never existed); a zombie counts as exited.
+bool process_dead(pid_t pid) noexcept;
+
+inline constexpr std::uint32_t kWaiters = 1;
+
+/// One attempt: true if the lock was free and is now ours.
+inline bool robust_try_lock(std::atomic<std::uint32_t>& w) noexcept {
+  std::uint32_t free = 0;
+  return w.compare_exchange_strong(free, self_tag(), std::memory_order_acquire,
+                                   std::memory_order_relaxed);
+}
+
+/// Waits for the lock until `deadline`; true if acquired. Takes over a dead owner's lock.
+bool robust_lock_slow(std::atomic<std::uint32_t>& w, const Deadline& deadline) noexcept;
+
+inline bool robust_lock(std::atomic<std::uint32_t>& w, const Deadline& deadline) noexcept {
+  return robust_try_lock(w) || robust_lock_slow(w, deadline);
+}
+
+/// Releases the lock (whoever holds it). Returns false if it was not held.
+bool robust_unlock(std::atomic<std::uint32_t>& w) noexcept;
+
+/// The pid holding `word` (0: free).
+inline pid_t owner_of(std::uint32_t word) noexcept { return static_cast<pid_t>(word >> 1); }
+
+}  // namespace concur::multiprocessing::detail

@@ -1,0 +1,259 @@
+// multiprocessing Queue, JoinableQueue and SimpleQueue across processes. Derived from
+// CPython's Lib/test/_test_multiprocessing.py _TestQueue (put/get with block and timeout,
+// qsize, task_done/join, closed queues, the feeder) — our own code.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <concur/multiprocessing.hpp>
+#include <cstdint>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/leak_check.hpp"
+
+namespace mp = concur::multiprocessing;
+using namespace std::chrono_literals;
+
+namespace {
+class QueueTest : public concur::test::NoLeakTest {};
+
+constexpr int kSmallItems = 10 * 1024;  // x 1 KiB = 10 MiB
+
+std::string item_of(int i) { return std::string(1024, static_cast<char>('a' + i % 26)); }
+}  // namespace
+
+TEST_F(QueueTest, PutTenMiBBeforeAnyReaderReturnsAtOnce) {
+  mp::Queue<std::string> q;
+  for (int i = 0; i < kSmallItems; ++i) q.put(item_of(i));  // would hang on a bare pipe
+  EXPECT_EQ(q.qsize(), static_cast<std::size_t>(kSmallItems));
+  mp::Queue<long> result;
+  mp::Process reader(
+      [](mp::Queue<std::string> in, mp::Queue<long> out) {
+        long ok = 0;
+        for (int i = 0; i < kSmallItems; ++i) ok += in.get(true, 10s) == item_of(i) ? 1 : 0;
+        out.put(ok);
+      },
+      q, result);
+  reader.start();
+  EXPECT_EQ(result.get(true, 30s), kSmallItems);
+  reader.join();
+  EXPECT_EQ(reader.exitcode(), 0);
+  EXPECT_TRUE(q.empty());
+}
+
+TEST_F(QueueTest, ChildExitFlushesItsBufferedItems) {
+  mp::Queue<std::string> q;
+  mp::Process producer(
+      [](mp::Queue<std::string> out) {
+        for (int i = 0; i < kSmallItems; ++i) out.put(item_of(i));
+      },  // returns at once; the feeder is flushed before the child exits
+      q);
+  producer.start();
+  for (int i = 0; i < kSmallItems; ++i) ASSERT_EQ(q.get(true, 10s), item_of(i));
+  producer.join();
+  EXPECT_EQ(producer.exitcode(), 0);
+  EXPECT_FALSE(q.try_get());
+}
+
+TEST_F(QueueTest, CancelJoinThreadLetsTheChildExitWithoutAReader) {
+  mp::Queue<std::string> q;
+  mp::Process producer(
+      [](mp::Queue<std::string> out) {
+        for (int i = 0; i < kSmallItems; ++i) out.put(item_of(i));
+        out.cancel_join_thread();
+      },
+      q);
+  producer.start();
+  EXPECT_TRUE(producer.join_for(20s));  // nobody reads: without cancel_join_thread it would wait
+  EXPECT_EQ(producer.exitcode(), 0);
+  int got = 0;
+  while (q.try_get()) ++got;
+  EXPECT_GT(got, 0);
+  EXPECT_LT(got, kSmallItems);  // the ring held some, the rest of the buffer was lost
+}
+
+TEST_F(QueueTest, BigItemsRoundTripIntact) {
+  mp::Queue<std::vector<std::int64_t>> to_child, back;
+  mp::Process echo(
+      [](mp::Queue<std::vector<std::int64_t>> in, mp::Queue<std::vector<std::int64_t>> out) {
+        for (int i = 0; i < 3; ++i) {
+          auto v = in.get(true, 10s);
+          for (auto& x : v) x *= 2;
+          out.put(std::move(v));
+        }
+      },
+      to_child, back);
+  echo.start();
+  std::vector<std::int64_t> big(1 << 19);  // 4 MiB: through a memfd
+  std::iota(big.begin(), big.end(), 0);
+  for (int i = 0; i < 3; ++i) to_child.put(big);
+  for (int i = 0; i < 3; ++i) {
+    auto v = back.get(true, 10s);
+    ASSERT_EQ(v.size(), big.size());
+    EXPECT_EQ(v[12345], 2 * 12345);
+    EXPECT_EQ(v.back(), 2 * big.back());
+  }
+  echo.join();
+}
+
+TEST_F(QueueTest, BoundedQueueRaisesFullAfterItsTimeout) {
+  mp::Queue<int> q(2);
+  EXPECT_EQ(q.maxsize(), 2u);
+  q.put(1);
+  EXPECT_FALSE(q.full());
+  q.put(2);
+  EXPECT_TRUE(q.full());
+  EXPECT_THROW(q.put(3, false), mp::Full);
+  EXPECT_THROW(q.put_nowait(3), concur::queue::Full);  // the very same type
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(q.put(3, true, 50ms), mp::Full);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
+  EXPECT_FALSE(q.try_put(3));
+  EXPECT_EQ(q.get(), 1);
+  EXPECT_TRUE(q.try_put(3, 1s));
+  EXPECT_EQ(q.qsize(), 2u);
+}
+
+TEST_F(QueueTest, PutWaitsForRoomMadeByAnotherProcess) {
+  mp::Queue<int> q(1);
+  q.put(0);
+  mp::Process taker([](mp::Queue<int> in) { in.get(true, 10s); }, q);
+  taker.start();
+  q.put(1, true, 10s);  // blocks until the child took item 0
+  taker.join();
+  EXPECT_EQ(q.get_nowait(), 1);
+}
+
+TEST_F(QueueTest, GetRaisesEmptyAfterItsTimeout) {
+  mp::Queue<int> q;
+  EXPECT_TRUE(q.empty());
+  EXPECT_THROW(q.get(false), mp::Empty);
+  EXPECT_THROW(q.get_nowait(), concur::queue::Empty);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(q.get(true, 50ms), mp::Empty);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
+  EXPECT_FALSE(q.try_get(0ms));
+  EXPECT_THROW(q.get(true, -1s), std::invalid_argument);
+  EXPECT_THROW(q.put(1, true, -1s), std::invalid_argument);
+}
+
+TEST_F(QueueTest, ClosedQueueRejectsPutAndGet) {
+  mp::Queue<int> q;
+  EXPECT_THROW(q.join_thread(), std::logic_error);  // Python: assert closed
+  q.put(1);
+  q.close();
+  q.join_thread();
+  EXPECT_THROW(q.put(2), std::invalid_argument);
+  EXPECT_THROW(q.get(), std::invalid_argument);
+  mp::Queue<int> copy = q;  // copies share the handle's state, as one Python object
+  EXPECT_THROW(copy.get(), std::invalid_argument);
+}
+
+TEST_F(QueueTest, CloseIsPerProcess) {
+  mp::Queue<int> q;
+  q.close();
+  mp::Process p([](mp::Queue<int> out) { out.put(7); }, q);  // the child's handle is open
+  p.start();
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(q.qsize(), 1u);
+}
+
+TEST_F(QueueTest, ManyProducersAndConsumersLoseAndDuplicateNothing) {
+  mp::Queue<int> q(64);
+  mp::Queue<std::vector<int>> results;
+  std::vector<mp::Process> procs;
+  for (int id = 0; id < 2; ++id)
+    procs.emplace_back(
+        [](mp::Queue<int> out, int base) {
+          for (int i = 0; i < 2000; ++i) out.put(base + i);
+        },
+        q, id * 2000);
+  for (int c = 0; c < 2; ++c)
+    procs.emplace_back(
+        [](mp::Queue<int> in, mp::Queue<std::vector<int>> out) {
+          std::vector<int> got;
+          for (;;) {
+            const int v = in.get(true, 10s);
+            if (v < 0) break;
+            got.push_back(v);
+          }
+          out.put(got);
+        },
+        q, results);
+  for (auto& p : procs) p.start();
+  procs[0].join();
+  procs[1].join();
+  q.put(-1);
+  q.put(-1);
+  std::multiset<int> all;
+  for (int c = 0; c < 2; ++c)
+    for (int v : results.get(true, 10s)) all.insert(v);
+  for (auto& p : procs) p.join();
+  ASSERT_EQ(all.size(), 4000u);
+  EXPECT_EQ(std::set<int>(all.begin(), all.end()).size(), 4000u);
+  EXPECT_EQ(*all.begin(), 0);
+  EXPECT_EQ(*all.rbegin(), 3999);
+}
+
+TEST_F(QueueTest, JoinableQueueJoinWaitsForTaskDoneInOtherProcesses) {
+  mp::JoinableQueue<int> tasks;
+  mp::SharedArray<std::int64_t> sum(1);
+  std::vector<mp::Process> workers;
+  for (int w = 0; w < 4; ++w)
+    workers.emplace_back(
+        [](mp::JoinableQueue<int> in, mp::SharedArray<std::int64_t> total) {
+          for (;;) {
+            const int v = in.get(true, 10s);
+            if (v < 0) {
+              in.task_done();
+              return;
+            }
+            __atomic_fetch_add(&total[0], v, __ATOMIC_SEQ_CST);
+            in.task_done();
+          }
+        },
+        tasks, sum);
+  for (auto& w : workers) w.start();
+  for (int i = 1; i <= 1000; ++i) tasks.put(i);
+  tasks.join();  // every item task_done(): the sum is complete
+  EXPECT_EQ(__atomic_load_n(&sum[0], __ATOMIC_SEQ_CST), 1000 * 1001 / 2);
+  for (int w = 0; w < 4; ++w) tasks.put(-1);
+  tasks.join();
+  for (auto& w : workers) w.join();
+  EXPECT_THROW(tasks.task_done(), std::invalid_argument);  // Python: ValueError
+}
+
+TEST_F(QueueTest, ItemsCarryHandles) {
+  mp::Queue<mp::SharedArray<int>> q;
+  mp::Queue<mp::Queue<int>> qq;
+  mp::Process p(
+      [](mp::Queue<mp::SharedArray<int>> in, mp::Queue<mp::Queue<int>> inq) {
+        auto a = in.get(true, 10s);
+        a[3] = 42;
+        inq.get(true, 10s).put(a[3] + 1);
+      },
+      q, qq);
+  p.start();
+  mp::SharedArray<int> arr(8);
+  mp::Queue<int> reply;
+  q.put(arr);
+  qq.put(reply);
+  EXPECT_EQ(reply.get(true, 10s), 43);
+  EXPECT_EQ(arr[3], 42);
+  p.join();
+}
+
+TEST_F(QueueTest, SimpleQueueBetweenProcesses) {
+  mp::SimpleQueue<std::string> q;
+  EXPECT_TRUE(q.empty());
+  mp::Process p([](mp::SimpleQueue<std::string> out) { out.put("hi"); }, q);
+  p.start();
+  EXPECT_EQ(q.get(), "hi");
+  p.join();
+  q.close();
+  EXPECT_THROW(q.put("x"), std::invalid_argument);
+}
