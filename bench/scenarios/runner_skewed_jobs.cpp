@@ -3,6 +3,8 @@
 // jobs in input order). concur run with a warm --history (longest first) against concur
 // run without one and GNU parallel; the lower_bound row is max(sum / 4, longest), the best
 // any scheduler can do.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
