@@ -66,18 +66,42 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::memcpy(&count, data + 1, sizeof count);
   const auto bytes = concur::fuzz::as_text(data + 9, size - 9);
   switch (data[0] % 12) {
-    case 0: decode<long>(bytes); break;
-    case 1: decode<std::string>(bytes); break;
-    case 2: decode<std::vector<double>>(bytes); break;
-    case 3: decode<std::tuple<int, std::string, std::vector<int>>>(bytes); break;
-    case 4: decode<std::map<std::string, std::vector<std::string>>>(bytes); break;
-    case 5: decode<std::optional<std::string>>(bytes); break;
-    case 6: decode<std::variant<int, std::string, std::vector<long>>>(bytes); break;
-    case 7: decode<std::vector<std::vector<std::string>>>(bytes); break;
-    case 8: decode_chunk<double>(count, bytes); break;
-    case 9: decode_chunk<std::string>(count, bytes); break;
-    case 10: decode_chunk<std::vector<int>>(count, bytes); break;
-    default: decode_error(bytes); break;
+    case 0:
+      decode<long>(bytes);
+      break;
+    case 1:
+      decode<std::string>(bytes);
+      break;
+    case 2:
+      decode<std::vector<double>>(bytes);
+      break;
+    case 3:
+      decode<std::tuple<int, std::string, std::vector<int>>>(bytes);
+      break;
+    case 4:
+      decode<std::map<std::string, std::vector<std::string>>>(bytes);
+      break;
+    case 5:
+      decode<std::optional<std::string>>(bytes);
+      break;
+    case 6:
+      decode<std::variant<int, std::string, std::vector<long>>>(bytes);
+      break;
+    case 7:
+      decode<std::vector<std::vector<std::string>>>(bytes);
+      break;
+    case 8:
+      decode_chunk<double>(count, bytes);
+      break;
+    case 9:
+      decode_chunk<std::string>(count, bytes);
+      break;
+    case 10:
+      decode_chunk<std::vector<int>>(count, bytes);
+      break;
+    default:
+      decode_error(bytes);
+      break;
   }
   return 0;
 }
