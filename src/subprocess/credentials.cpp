@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,15 @@ int lookup_name(const std::string& name, int size_hint, Entry& entry, bool& foun
   throw SpawnError(err == 0 ? EINVAL : err, program, what);
 }
 
+// A name with a NUL byte would be looked up cut short: a different user. Python: ValueError.
+void check_no_nul(const char* field, const std::string& value) {
+  if (value.find('\0') != std::string::npos)
+    throw std::invalid_argument(std::string("concur::subprocess::Popen: ") + field +
+                                ": embedded NUL byte in the name");
+}
+
 uid_t user_id(const std::string& user, const std::string& program) {
+  check_no_nul("user", user);
   passwd entry{};
   bool found = false;
   const int err = lookup_name(user, _SC_GETPW_R_SIZE_MAX, entry, found, ::getpwnam_r);
@@ -68,6 +77,7 @@ uid_t user_id(const std::string& user, const std::string& program) {
 }
 
 gid_t group_id(const char* field, const std::string& group, const std::string& program) {
+  check_no_nul(field, group);
   struct group entry {};
   bool found = false;
   const int err = lookup_name(group, _SC_GETGR_R_SIZE_MAX, entry, found, ::getgrnam_r);

@@ -63,6 +63,22 @@ TEST_F(ChildSetup, UnknownGroupIsSpawnErrorNamingIt) {
                      {"extra_groups", "'concur-no-such-group'"});
 }
 
+// CPython's test_user/test_group: a name with a NUL byte is a ValueError, not a shorter name.
+TEST_F(ChildSetup, NulByteInUserOrGroupNameIsInvalidArgument) {
+  using namespace std::string_literals;
+  const std::string root_nul = "root\0x"s;
+  for (const Options& o : {Options{.user = root_nul}, Options{.group = root_nul},
+                           Options{.extra_groups = std::vector<std::string>{"0", root_nul}}}) {
+    try {
+      Popen p({"true"}, o);
+      ADD_FAILURE() << "spawned";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("NUL"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_TRUE(concur::test::children_of_self().empty());
+}
+
 TEST_F(ChildSetup, UnknownUserFailsBeforeAnyRedirectIsOpened) {
   const auto file = fs::temp_directory_path() / ("concur_nouser_" + std::to_string(::getpid()));
   EXPECT_THROW(Popen({"true"}, {.out = file, .user = "concur-no-such-user"}), SpawnError);

@@ -80,7 +80,8 @@ class Popen {
   /// is given — unless it contains '/'). Throws SpawnError (missing/not executable program,
   /// missing cwd, redirect file, unknown user/group, refused pipesize, rlimits or ids — nothing
   /// is left running), std::invalid_argument (empty args, STDOUT for in/out, an option only
-  /// run()/call() read: timeout, input, capture_output, check — the message names it).
+  /// run()/call() read: timeout, input, capture_output, check — the message names it; a NUL
+  /// byte in args, env, user, group or extra_groups).
   explicit Popen(std::vector<std::string> args, Options options = {});
   ~Popen();
   Popen(Popen&&) noexcept;
