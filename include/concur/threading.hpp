@@ -22,7 +22,8 @@
 // survive EINTR without losing time; a timeout of zero polls.
 // Thread safety: every member of every class here may be called from any thread.
 //
-//   threading/lock.hpp       Lock, RLock, get_ident()
+//   threading/lock.hpp       Lock, RLock, LockGuard, get_ident()
+//   threading/annotations.hpp  CONCUR_GUARDED_BY & co.: clang -Wthread-safety over these locks
 //   threading/condition.hpp  Condition
 //   threading/semaphore.hpp  Semaphore, BoundedSemaphore
 //   threading/barrier.hpp    Barrier, BrokenBarrierError
@@ -30,6 +31,7 @@
 //   threading/event.hpp      Event, Timer
 #pragma once
 
+#include "concur/threading/annotations.hpp"
 #include "concur/threading/barrier.hpp"
 #include "concur/threading/condition.hpp"
 #include "concur/threading/event.hpp"

@@ -27,12 +27,13 @@
 #include "concur/detail/core/deadline.hpp"
 #include "concur/detail/sync/condition_core.hpp"
 #include "concur/duration.hpp"
+#include "concur/threading/annotations.hpp"
 #include "concur/threading/lock.hpp"
 
 namespace concur::threading {
 
-/// Python's threading.Condition.
-class Condition {
+/// Python's threading.Condition; a capability for clang's -Wthread-safety (the lock it wraps).
+class CONCUR_CAPABILITY("mutex") Condition {
  public:
   /// With a new RLock of its own.
   Condition() : rlock_(&own_) {}
@@ -42,24 +43,43 @@ class Condition {
   Condition(const Condition&) = delete;
   Condition& operator=(const Condition&) = delete;
 
-  /// The lock's acquire()/release(), with the lock's errors.
-  bool acquire(bool blocking = true, std::optional<Duration> timeout = {}) {
+  // The lock's own verbs (clang's analysis sees the Condition as the lock it wraps; the bodies,
+  // which pick one of two locks, are not analysed).
+
+  /// The lock's acquire(), with its errors.
+  bool acquire() CONCUR_ACQUIRE() CONCUR_NO_THREAD_SAFETY_ANALYSIS {
+    return lock_ ? lock_->acquire() : rlock_->acquire();
+  }
+  /// The lock's acquire(blocking, timeout), with its errors.
+  bool acquire(bool blocking, std::optional<Duration> timeout = {})
+      CONCUR_TRY_ACQUIRE(true) CONCUR_NO_THREAD_SAFETY_ANALYSIS {
     return lock_ ? lock_->acquire(blocking, timeout) : rlock_->acquire(blocking, timeout);
   }
-  void release() { lock_ ? lock_->release() : rlock_->release(); }
-  void lock() { lock_ ? lock_->lock() : rlock_->lock(); }
-  bool try_lock() { return lock_ ? lock_->try_lock() : rlock_->try_lock(); }
-  void unlock() { release(); }
+  /// The lock's release(), with its errors.
+  void release() CONCUR_RELEASE() CONCUR_NO_THREAD_SAFETY_ANALYSIS {
+    lock_ ? lock_->release() : rlock_->release();
+  }
+  /// Lockable: the lock's lock().
+  void lock() CONCUR_ACQUIRE() CONCUR_NO_THREAD_SAFETY_ANALYSIS {
+    lock_ ? lock_->lock() : rlock_->lock();
+  }
+  /// Lockable: the lock's try_lock().
+  bool try_lock() CONCUR_TRY_ACQUIRE(true) CONCUR_NO_THREAD_SAFETY_ANALYSIS {
+    return lock_ ? lock_->try_lock() : rlock_->try_lock();
+  }
+  /// Lockable: the lock's unlock().
+  void unlock() CONCUR_RELEASE() { release(); }
 
   /// Releases the lock, waits for notify() or the timeout (none: forever), re-acquires the lock.
   /// True if notified, false on timeout. Throws std::logic_error without the lock held,
   /// std::invalid_argument for a negative timeout.
-  bool wait(std::optional<Duration> timeout = {});
+  bool wait(std::optional<Duration> timeout = {}) CONCUR_REQUIRES(this);
 
   /// Python's wait_for: waits until predicate() is true or the timeout (measured once, over all
   /// the waits) passes; returns the predicate's last value. Caller holds the lock.
   template <class P>
-  bool wait_for(P predicate, std::optional<Duration> timeout = {}) {
+  bool wait_for(P predicate, std::optional<Duration> timeout = {})
+      CONCUR_REQUIRES(this) CONCUR_NO_THREAD_SAFETY_ANALYSIS {
     concur::detail::check_timeout(timeout);
     const auto deadline = concur::detail::Deadline::after(timeout);
     bool result = static_cast<bool>(predicate());
@@ -72,12 +92,12 @@ class Condition {
   }
 
   /// Wakes min(n, waiting) threads. Throws std::logic_error without the lock held.
-  void notify(std::size_t n = 1);
+  void notify(std::size_t n = 1) CONCUR_REQUIRES(this);
   /// Wakes every waiting thread. Throws std::logic_error without the lock held.
-  void notify_all();
+  void notify_all() CONCUR_REQUIRES(this);
 
  private:
-  bool wait_until(const concur::detail::Deadline& deadline);
+  bool wait_until(const concur::detail::Deadline& deadline) CONCUR_REQUIRES(this);
   void check_owned(const char* what) const;
 
   RLock own_;

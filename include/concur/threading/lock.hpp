@@ -8,6 +8,9 @@
 //   concur::threading::RLock r;                          // re-entrant: the owner may nest
 //   std::unique_lock a(r), b(r);
 //
+//   long balance CONCUR_GUARDED_BY(lock);                // clang -Wthread-safety checks it:
+//   { concur::threading::LockGuard g(lock); balance += 1; }   // (threading/annotations.hpp)
+//
 // Both are futex locks (concur/detail/sync/lock_core.hpp): an uncontended acquire is one inline
 // CAS, a release one inline exchange, no library call — as cheap as std::mutex. A contended
 // acquirer spins briefly, then sleeps; timed waits run on CLOCK_MONOTONIC and survive EINTR.
@@ -35,6 +38,7 @@
 #include "concur/detail/core/deadline.hpp"
 #include "concur/detail/sync/lock_core.hpp"
 #include "concur/duration.hpp"
+#include "concur/threading/annotations.hpp"
 
 namespace concur::threading {
 
@@ -67,38 +71,42 @@ concur::detail::Deadline deadline_at(std::chrono::time_point<Clock, D> t) {
 }
 }  // namespace detail
 
-/// Python's threading.Lock: a plain lock any thread may release. Lockable and TimedLockable.
-class Lock {
+/// Python's threading.Lock: a plain lock any thread may release. Lockable and TimedLockable; a
+/// capability for clang's -Wthread-safety (threading/annotations.hpp).
+class CONCUR_CAPABILITY("mutex") Lock {
  public:
   Lock() = default;
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
 
-  /// Python's acquire(): true once held; false when `blocking` is false or `timeout` passed first.
-  /// Throws std::invalid_argument for a negative timeout or a timeout with blocking = false.
-  bool acquire(bool blocking = true, std::optional<Duration> timeout = {}) {
-    if (blocking && !timeout) {
-      core_.acquire(false);
-      return true;
-    }
+  /// Python's acquire(): waits as long as it takes; returns true.
+  bool acquire() noexcept CONCUR_ACQUIRE() {
+    core_.acquire(false);
+    return true;
+  }
+  /// Python's acquire(blocking, timeout): true once held; false when `blocking` is false or
+  /// `timeout` passed first. Throws std::invalid_argument for a negative timeout or a timeout
+  /// with blocking = false.
+  bool acquire(bool blocking, std::optional<Duration> timeout = {}) CONCUR_TRY_ACQUIRE(true) {
+    if (blocking && !timeout) return acquire();
     return core_.acquire_until(detail::acquire_deadline(blocking, timeout), false);
   }
   /// Unlocks. Throws std::logic_error if it was not locked.
-  void release() {
+  void release() CONCUR_RELEASE() {
     if (!core_.release(false)) throw std::logic_error("release unlocked lock");
   }
   /// A snapshot: true while some thread holds it.
   bool locked() const noexcept { return core_.locked(); }
 
-  void lock() noexcept { core_.acquire(false); }
-  bool try_lock() noexcept { return core_.try_acquire(); }
-  void unlock() { release(); }
+  void lock() noexcept CONCUR_ACQUIRE() { core_.acquire(false); }
+  bool try_lock() noexcept CONCUR_TRY_ACQUIRE(true) { return core_.try_acquire(); }
+  void unlock() CONCUR_RELEASE() { release(); }
   template <class Rep, class Per>
-  bool try_lock_for(std::chrono::duration<Rep, Per> timeout) {
+  bool try_lock_for(std::chrono::duration<Rep, Per> timeout) CONCUR_TRY_ACQUIRE(true) {
     return core_.acquire_until(concur::detail::Deadline::after(timeout), false);
   }
   template <class Clock, class D>
-  bool try_lock_until(std::chrono::time_point<Clock, D> t) {
+  bool try_lock_until(std::chrono::time_point<Clock, D> t) CONCUR_TRY_ACQUIRE(true) {
     return core_.acquire_until(detail::deadline_at(t), false);
   }
 
@@ -108,43 +116,65 @@ class Lock {
 };
 
 /// Python's threading.RLock: the owning thread may acquire it again; it is free once released as
-/// often as acquired. Lockable and TimedLockable.
-class RLock {
+/// often as acquired. Lockable and TimedLockable; a capability for clang's -Wthread-safety.
+class CONCUR_CAPABILITY("mutex") RLock {
  public:
   RLock() = default;
   RLock(const RLock&) = delete;
   RLock& operator=(const RLock&) = delete;
 
-  /// As Lock::acquire; an owner's nested acquire succeeds at once. Throws std::overflow_error past
-  /// 2^32-1 nested levels.
-  bool acquire(bool blocking = true, std::optional<Duration> timeout = {}) {
-    if (blocking && !timeout) {
-      core_.acquire(get_ident(), false);
-      return true;
-    }
+  /// Waits as long as it takes; an owner's nested acquire succeeds at once. Returns true. Throws
+  /// std::overflow_error past 2^32-1 nested levels.
+  bool acquire() CONCUR_ACQUIRE() {
+    core_.acquire(get_ident(), false);
+    return true;
+  }
+  /// As Lock::acquire(blocking, timeout); an owner's nested acquire succeeds at once. Throws
+  /// std::overflow_error past 2^32-1 nested levels.
+  bool acquire(bool blocking, std::optional<Duration> timeout = {}) CONCUR_TRY_ACQUIRE(true) {
+    if (blocking && !timeout) return acquire();
     return core_.acquire_until(get_ident(), detail::acquire_deadline(blocking, timeout), false);
   }
   /// One level down. Throws std::logic_error unless the calling thread owns it.
-  void release() {
+  void release() CONCUR_RELEASE() {
     if (!core_.release(get_ident(), false))
       throw std::logic_error("cannot release un-acquired lock");
   }
 
-  void lock() { core_.acquire(get_ident(), false); }
-  bool try_lock() { return core_.try_acquire(get_ident()); }
-  void unlock() { release(); }
+  void lock() CONCUR_ACQUIRE() { core_.acquire(get_ident(), false); }
+  bool try_lock() CONCUR_TRY_ACQUIRE(true) { return core_.try_acquire(get_ident()); }
+  void unlock() CONCUR_RELEASE() { release(); }
   template <class Rep, class Per>
-  bool try_lock_for(std::chrono::duration<Rep, Per> timeout) {
+  bool try_lock_for(std::chrono::duration<Rep, Per> timeout) CONCUR_TRY_ACQUIRE(true) {
     return core_.acquire_until(get_ident(), concur::detail::Deadline::after(timeout), false);
   }
   template <class Clock, class D>
-  bool try_lock_until(std::chrono::time_point<Clock, D> t) {
+  bool try_lock_until(std::chrono::time_point<Clock, D> t) CONCUR_TRY_ACQUIRE(true) {
     return core_.acquire_until(get_ident(), detail::deadline_at(t), false);
   }
 
  private:
   friend class Condition;
   concur::detail::sync::RLockCore core_;
+};
+
+/// Holds a Lock or RLock (or any annotated lock) for its scope, visibly to clang's
+/// -Wthread-safety analysis — std::scoped_lock does the same at run time, but libstdc++'s guards
+/// carry no annotations. Not movable. Throws what lock() throws.
+///
+///   { concur::threading::LockGuard g(lock_); balance_ += n; }
+template <class L>
+class CONCUR_SCOPED_CAPABILITY LockGuard {
+ public:
+  /// Takes `lock` (waits as long as it takes).
+  explicit LockGuard(L& lock) CONCUR_ACQUIRE(lock) : lock_(lock) { lock_.lock(); }
+  /// Releases the lock.
+  ~LockGuard() CONCUR_RELEASE() { lock_.unlock(); }
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+
+ private:
+  L& lock_;
 };
 
 }  // namespace concur::threading
