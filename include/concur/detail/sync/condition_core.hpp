@@ -49,8 +49,9 @@ struct ConditionCore {
     std::uint32_t seen = seq.load(std::memory_order_relaxed);
     add(waiters, 1);
     unlock();
-    // No spinning first: the notifier holds the lock we need next, so a spinning waiter would only
-    // race it for the lock (and, on a busy machine, take the CPU it needs to get there).
+    // No busy spinning first: the notifier holds the lock we need next, so a spinning waiter would
+    // only race it for the lock (and, on a busy machine, take the CPU it needs to get there); the
+    // wait yields its core a few times before it sleeps instead (wait_moved).
     bool in_time = !deadline.expired() && wait_moved(seen, deadline, shared);
     for (;;) {
       relock();
@@ -97,6 +98,9 @@ struct ConditionCore {
   }
   // Unlocked: sleeps until seq moves from `seen` or the deadline. False: the deadline passed.
   bool wait_moved(std::uint32_t seen, const Deadline& deadline, bool shared) noexcept {
+    // Yield before sleeping: in a hand-off (ping-pong, producer/consumer) the notifier usually
+    // answers within a few yields, and a futex sleep + wake-up costs far more (2-4x measured).
+    if (spin_until([&] { return seq.load(std::memory_order_relaxed) != seen; }, 0)) return true;
     for (;;) {
       if (seq.load(std::memory_order_relaxed) != seen) return true;
       if (!sleep_while_equal(seq, seen, sleepers, deadline, shared)) return false;

@@ -4,7 +4,8 @@
 // semaphore_core.hpp, event_core.hpp, condition_core.hpp, barrier_core.hpp): a thread that must
 // wait for a 32-bit word to change first spins briefly (a handoff between two running threads then
 // never enters the kernel), then records that it sleeps and sleeps on the futex, so that a thread
-// changing the word makes the FUTEX_WAKE syscall only when someone may be asleep. Two ways:
+// changing the word makes the FUTEX_WAKE syscall only when someone may be asleep. The spin is a
+// few `pause`s, then a few sched_yield()s (see kYields). Two ways:
 // - sleep_with_bit(): a "sleepers" bit inside the word itself. The waker's one atomic exchange both
 //   publishes the change and tells whether to wake — its last access to the object, so a waiter
 //   may destroy the object as soon as it sees the change (Event, Barrier, Lock rely on this).
@@ -27,6 +28,8 @@
 // Thread safety: thread-safe (process-safe with shared = true).
 #pragma once
 
+#include <sched.h>
+
 #include <atomic>
 #include <climits>
 #include <cstdint>
@@ -38,16 +41,27 @@ namespace concur::detail::sync {
 
 using Word = std::atomic<std::uint32_t>;
 
-/// How long a waiter spins before it sleeps: about a microsecond or two on current x86 (a futex
-/// sleep and wake-up cost several). Short, because the machine may have more threads than cores.
-inline constexpr int kSpins = 100;
+/// How long a waiter spins before it yields: about a microsecond on current x86, where one
+/// `pause` costs up to ~140 cycles. Short, because the machine may have more threads than cores:
+/// then the thread we wait for is not running, and spinning only delays it.
+inline constexpr int kSpins = 20;
+/// Then how many times it gives its core away (sched_yield) before it sleeps. On an idle core a
+/// yield returns at once (a cheap poll); on a busy machine it lets the thread we wait for run now
+/// instead of after a futex sleep and wake-up — measured: twice as fast as std::barrier and
+/// std::condition_variable (which sleep sooner) on a loaded 2-core machine.
+inline constexpr int kYields = 16;
 
-/// Spins (with cpu_relax) until `done()` or `spins` rounds; returns done().
+/// Spins (with cpu_relax) for `spins` rounds, then yields the core `yields` times, until `done()`;
+/// returns done().
 template <class Done>
-inline bool spin_until(Done done, int spins = kSpins) noexcept {
+inline bool spin_until(Done done, int spins = kSpins, int yields = kYields) noexcept {
   for (int i = 0; i < spins; ++i) {
     if (done()) return true;
     cpu_relax();
+  }
+  for (int i = 0; i < yields; ++i) {
+    if (done()) return true;
+    ::sched_yield();
   }
   return done();
 }
