@@ -16,6 +16,7 @@
 
 #include "options.hpp"
 #include "template.hpp"
+#include "verdict.hpp"
 
 namespace concur::cli::run {
 
@@ -41,6 +42,7 @@ struct JobSpec {
   std::vector<std::string> locks = {};    // ctest RESOURCE_LOCK: never two holders at once
   std::vector<std::string> depends = {};  // ctest DEPENDS: start after these (by name)
   std::vector<std::string> fixtures_setup = {}, fixtures_required = {}, fixtures_cleanup = {};
+  PassRules rules = {};  // ctest WILL_FAIL, SKIP_RETURN_CODE, *_REGULAR_EXPRESSION, REQUIRED_FILES
   std::size_t repeat = 0;  // --repeat: which run of the job (0-based)
 };
 
