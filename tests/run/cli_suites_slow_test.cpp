@@ -38,6 +38,8 @@ add_test(NAME serial_a COMMAND sh -c "sleep 0.2")
 add_test(NAME serial_b COMMAND sh -c "sleep 0.2")
 set_tests_properties(serial_a serial_b PROPERTIES RUN_SERIAL ON)
 add_test(NAME parallel_c COMMAND sh -c "sleep 0.2")
+add_test(NAME wide COMMAND sh -c "sleep 0.2")
+set_tests_properties(wide PROPERTIES PROCESSORS 8)
 add_test(NAME switched_off COMMAND false)
 set_tests_properties(switched_off PROPERTIES DISABLED ON)
 add_subdirectory(sub)
@@ -50,13 +52,13 @@ add_subdirectory(sub)
   ASSERT_EQ(cfg.returncode, 0) << cfg.err;
 }
 
-TEST(RunCtest, HonoursCommandDirectoryEnvironmentLabelsTimeoutSerialAndDisabled) {
+TEST(RunCtest, HonoursCommandDirectoryEnvironmentLabelsTimeoutSerialProcessorsAndDisabled) {
   TempDir dir;
   make_ctest_project(dir);
   const auto r =
       concur_run({"-j", "4", "--no-history", "--json", dir / "r.json", "--ctest", dir / "build"});
   EXPECT_EQ(r.status, 2) << r.err;  // times_out and in_sub
-  EXPECT_NE(r.err.find("7 jobs: 4 passed, 1 failed, 1 timed out, 1 skipped"), std::string::npos)
+  EXPECT_NE(r.err.find("8 jobs: 5 passed, 1 failed, 1 timed out, 1 skipped"), std::string::npos)
       << r.err;
   EXPECT_EQ(read_text(dir.path() / "build" / "out.txt"), (dir / "build") + "/sub hello\n");
   const json report = json::parse(read_text(dir / "r.json"));
@@ -66,8 +68,9 @@ TEST(RunCtest, HonoursCommandDirectoryEnvironmentLabelsTimeoutSerialAndDisabled)
   EXPECT_EQ(job_named(report, "in_sub")["exit_status"], 3);
   EXPECT_EQ(job_named(report, "in_sub")["cwd"], (dir / "build") + "/sub");
   EXPECT_EQ(job_named(report, "env_and_cwd")["labels"], json({"fast", "unit"}));
-  // A RUN_SERIAL test overlaps no other test.
-  for (const char* serial : {"serial_a", "serial_b"}) {
+  // A RUN_SERIAL test overlaps no other test; nor does one taking all 4 slots (PROCESSORS 8
+  // at -j 4: as ctest, never more slots than there are).
+  for (const char* serial : {"serial_a", "serial_b", "wide"}) {
     const json s = job_named(report, serial);
     const double s0 = s["start_offset_s"], s1 = s0 + s["runtime_s"].get<double>();
     for (const auto& o : report["jobs"]) {

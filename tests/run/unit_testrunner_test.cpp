@@ -46,6 +46,7 @@ TEST(RunDiscover, ParsesCtestJsonWithEveryProperty) {
       {"name": "LABELS", "value": ["fast", "unit"]},
       {"name": "TIMEOUT", "value": 2.5},
       {"name": "RUN_SERIAL", "value": true},
+      {"name": "PROCESSORS", "value": 3},
       {"name": "DISABLED", "value": true},
       {"name": "RESOURCE_LOCK", "value": ["db"]},
       {"name": "DEPENDS", "value": ["b"]},
@@ -61,6 +62,8 @@ TEST(RunDiscover, ParsesCtestJsonWithEveryProperty) {
   EXPECT_EQ(a.labels, (std::vector<std::string>{"fast", "unit"}));
   EXPECT_DOUBLE_EQ(a.timeout->count(), 2.5);
   EXPECT_TRUE(a.serial);
+  EXPECT_EQ(a.processors, 3);
+  EXPECT_EQ(jobs[1].processors, 1);
   EXPECT_TRUE(a.disabled);
   EXPECT_EQ(a.locks, (std::vector<std::string>{"db"}));
   EXPECT_EQ(a.depends, (std::vector<std::string>{"b"}));

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -204,6 +205,8 @@ std::vector<JobSpec> parse_ctest_json(const std::string& build_dir, const std::s
             if (l.is_string()) lists.at(name)->push_back(l.get<std::string>());
         } else if (name == "TIMEOUT" && v.is_number() && v.get<double>() > 0) {
           j.timeout = Seconds(v.get<double>());
+        } else if (name == "PROCESSORS" && v.is_number_integer()) {
+          j.processors = static_cast<int>(std::clamp<long long>(v.get<long long>(), 1, 1 << 20));
         } else if (name == "RUN_SERIAL" && v.is_boolean()) {
           j.serial = v.get<bool>();
         } else if (name == "DISABLED" && v.is_boolean()) {

@@ -37,6 +37,7 @@ struct JobSpec {
   std::optional<Command> fixed = {};      // the command, instead of the plan's expansion
   std::optional<Seconds> timeout = {};    // ctest TIMEOUT: instead of --timeout
   bool serial = false;                    // ctest RUN_SERIAL: runs with no other job
+  int processors = 1;                     // ctest PROCESSORS: slots the job takes
   bool disabled = false;                  // gtest DISABLED_, ctest DISABLED: reported skipped
   std::vector<std::string> labels = {};   // ctest LABELS
   std::vector<std::string> locks = {};    // ctest RESOURCE_LOCK: never two holders at once

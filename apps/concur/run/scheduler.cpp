@@ -144,6 +144,7 @@ void SchedulerLoop::retire_finished(Clock::time_point now) {
 void SchedulerLoop::finish(std::unique_ptr<ActiveJob> a) {
   JobResult& r = a->result;
   free_slots_.insert(r.slot);
+  free_slots_.insert(a->more_slots.begin(), a->more_slots.end());
   if (jobs_[a->index].serial) serial_running_ = false;
   for (const auto& lock : jobs_[a->index].locks) locks_held_.erase(lock);
   if (r.runtime == 0) r.runtime = Seconds(Clock::now() - a->start).count();

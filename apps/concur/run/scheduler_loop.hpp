@@ -50,7 +50,8 @@ struct ActiveJob {
   Clock::time_point due = kNever;
   Clock::time_point timeout_at = kNever, slow_at = kNever;  // inputs of `due` while running
   int returncode = 0;
-  std::string marker;  // CONCUR_RUN_ID=...: finds leftovers that left the process group
+  std::vector<int> more_slots;  // held besides result.slot (ctest PROCESSORS)
+  std::string marker;           // CONCUR_RUN_ID=...: finds leftovers that left the process group
 
   bool pipes_open() const { return proc->stdout_fd() >= 0 || proc->stderr_fd() >= 0; }
   bool main_alive() const { return phase == Phase::running || phase == Phase::stopping; }
@@ -69,6 +70,7 @@ class SchedulerLoop {
   void setup_slots();
   void start_jobs();
   bool may_start(std::size_t index) const;
+  std::size_t slots_needed(std::size_t index) const;
   std::optional<std::size_t> next_startable() const;
   void resolve_dependencies();
   std::optional<std::string> failed_fixture(std::size_t index) const;
@@ -104,6 +106,7 @@ class SchedulerLoop {
   std::vector<std::unique_ptr<ActiveJob>> running_;
   std::deque<std::pair<std::size_t, int>> retry_;  // index, attempts so far
   std::set<int> free_slots_;
+  std::size_t slot_count_ = 0;            // all targets' slots
   std::vector<std::size_t> slot_target_;  // slot -> launcher target
   std::string run_id_;
   std::size_t launches_ = 0;

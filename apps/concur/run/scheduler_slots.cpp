@@ -18,6 +18,7 @@ void SchedulerLoop::setup_slots() {
                                        : static_cast<int>(std::max<std::size_t>(1, to_run_));
     for (int s = 0; s < n; ++s) {
       free_slots_.insert(static_cast<int>(slot_target_.size()));
+      ++slot_count_;
       slot_target_.push_back(t);
     }
   }
@@ -26,11 +27,18 @@ void SchedulerLoop::setup_slots() {
 bool SchedulerLoop::may_start(std::size_t index) const {
   const JobSpec& job = jobs_[index];
   if (serial_running_ || (job.serial && !running_.empty())) return false;
+  if (free_slots_.size() < slots_needed(index)) return false;
   for (const auto& lock : job.locks)
     if (locks_held_.count(lock) > 0) return false;
   for (const std::size_t before : after_[index])
     if (!results_[before]) return false;
   return true;
+}
+
+// ctest PROCESSORS: a job takes that many slots, never more than there are (as ctest -j).
+std::size_t SchedulerLoop::slots_needed(std::size_t index) const {
+  return std::clamp<std::size_t>(static_cast<std::size_t>(jobs_[index].processors), 1,
+                                 std::max<std::size_t>(1, slot_count_));
 }
 
 // The first pending job (in start order) that may start now; with nothing running and
@@ -115,6 +123,10 @@ void SchedulerLoop::launch(std::size_t index, int attempts) {
   a->err = Capture(Capture::kDefaultLimit, config_.keep_output);
   const int slot = *free_slots_.begin();
   free_slots_.erase(free_slots_.begin());
+  while (a->more_slots.size() + 1 < slots_needed(index) && !free_slots_.empty()) {
+    a->more_slots.push_back(*free_slots_.begin());
+    free_slots_.erase(free_slots_.begin());
+  }
   const Command cmd = plan_.expand(spec, slot);
   JobResult& r = a->result;
   r.seq = spec.seq;
