@@ -39,6 +39,7 @@ class CONCUR_CAPABILITY("mutex") Condition {
   Condition() : rlock_(&own_) {}
   /// Borrows `lock`, which must outlive the Condition.
   explicit Condition(Lock& lock) : lock_(&lock) {}
+  /// Borrows the re-entrant `lock`, which must outlive the Condition.
   explicit Condition(RLock& lock) : rlock_(&lock) {}
   Condition(const Condition&) = delete;
   Condition& operator=(const Condition&) = delete;
@@ -55,19 +56,19 @@ class CONCUR_CAPABILITY("mutex") Condition {
       CONCUR_TRY_ACQUIRE(true) CONCUR_NO_THREAD_SAFETY_ANALYSIS {
     return lock_ ? lock_->acquire(blocking, timeout) : rlock_->acquire(blocking, timeout);
   }
-  /// The lock's release(), with its errors.
+  /// Releases the lock (see Lock::release / RLock::release, and their errors).
   void release() CONCUR_RELEASE() CONCUR_NO_THREAD_SAFETY_ANALYSIS {
     lock_ ? lock_->release() : rlock_->release();
   }
-  /// Lockable: the lock's lock().
+  /// Lockable: acquire() without a timeout.
   void lock() CONCUR_ACQUIRE() CONCUR_NO_THREAD_SAFETY_ANALYSIS {
     lock_ ? lock_->lock() : rlock_->lock();
   }
-  /// Lockable: the lock's try_lock().
+  /// Lockable: acquire(false).
   bool try_lock() CONCUR_TRY_ACQUIRE(true) CONCUR_NO_THREAD_SAFETY_ANALYSIS {
     return lock_ ? lock_->try_lock() : rlock_->try_lock();
   }
-  /// Lockable: the lock's unlock().
+  /// Lockable: release().
   void unlock() CONCUR_RELEASE() { release(); }
 
   /// Releases the lock, waits for notify() or the timeout (none: forever), re-acquires the lock.

@@ -98,13 +98,18 @@ class CONCUR_CAPABILITY("mutex") Lock {
   /// A snapshot: true while some thread holds it.
   bool locked() const noexcept { return core_.locked(); }
 
+  /// Lockable: acquire() without a timeout.
   void lock() noexcept CONCUR_ACQUIRE() { core_.acquire(false); }
+  /// Lockable: acquire(false), without waiting.
   bool try_lock() noexcept CONCUR_TRY_ACQUIRE(true) { return core_.try_acquire(); }
+  /// Lockable: release().
   void unlock() CONCUR_RELEASE() { release(); }
+  /// TimedLockable: acquire() waiting at most `timeout`.
   template <class Rep, class Per>
   bool try_lock_for(std::chrono::duration<Rep, Per> timeout) CONCUR_TRY_ACQUIRE(true) {
     return core_.acquire_until(concur::detail::Deadline::after(timeout), false);
   }
+  /// TimedLockable: acquire() waiting until `t` (any clock; a non-steady one is read once).
   template <class Clock, class D>
   bool try_lock_until(std::chrono::time_point<Clock, D> t) CONCUR_TRY_ACQUIRE(true) {
     return core_.acquire_until(detail::deadline_at(t), false);
@@ -141,13 +146,18 @@ class CONCUR_CAPABILITY("mutex") RLock {
       throw std::logic_error("cannot release un-acquired lock");
   }
 
+  /// Lockable: acquire() without a timeout.
   void lock() CONCUR_ACQUIRE() { core_.acquire(get_ident(), false); }
+  /// Lockable: acquire(false), without waiting.
   bool try_lock() CONCUR_TRY_ACQUIRE(true) { return core_.try_acquire(get_ident()); }
+  /// Lockable: release().
   void unlock() CONCUR_RELEASE() { release(); }
+  /// TimedLockable: acquire() waiting at most `timeout`.
   template <class Rep, class Per>
   bool try_lock_for(std::chrono::duration<Rep, Per> timeout) CONCUR_TRY_ACQUIRE(true) {
     return core_.acquire_until(get_ident(), concur::detail::Deadline::after(timeout), false);
   }
+  /// TimedLockable: acquire() waiting until `t`.
   template <class Clock, class D>
   bool try_lock_until(std::chrono::time_point<Clock, D> t) CONCUR_TRY_ACQUIRE(true) {
     return core_.acquire_until(get_ident(), detail::deadline_at(t), false);
