@@ -23,11 +23,13 @@
 
 #if defined(__clang__) && defined(__has_attribute)
 #if __has_attribute(capability)
+/// `__attribute__((x))` under clang; nothing elsewhere.
 #define CONCUR_THREAD_ANNOTATION(x) __attribute__((x))
 #endif
 #endif
 #ifndef CONCUR_THREAD_ANNOTATION
-#define CONCUR_THREAD_ANNOTATION(x)  // GCC: no analysis
+/// Nothing: GCC has no thread-safety analysis.
+#define CONCUR_THREAD_ANNOTATION(x)
 #endif
 
 /// The class is a lock (a "capability" named `name` in clang's messages).
