@@ -105,8 +105,9 @@ struct ProcessPoolCore::Impl {
 
   std::string worker_name() const { return worker_name_for(config.method); }
 
-  void start_worker(Slot& s) {
-    s.link = WorkerLink::start(config.method);
+  // Starts a worker in `s`: `link` when given (started beforehand), else a new one.
+  void start_worker(Slot& s, std::unique_ptr<WorkerLink> link = nullptr) {
+    s.link = link ? std::move(link) : WorkerLink::start(config.method);
     s.done = 0;
     s.state = Slot::State::idle;
     {
@@ -397,7 +398,9 @@ ProcessPoolCore::ProcessPoolCore(ProcessPoolConfig config) : impl_(std::make_sha
   if (!d.waker->fd) throw_errno("concur::multiprocessing: eventfd");
   d.slots.resize(d.config.processes);
   try {
-    for (auto& s : d.slots) d.start_worker(s);
+    auto links = WorkerLink::start_many(d.config.method, d.slots.size());  // in parallel
+    for (std::size_t i = 0; i < d.slots.size(); ++i)
+      d.start_worker(d.slots[i], std::move(links[i]));
     d.thread = std::thread([&d] { d.run(); });
   } catch (...) {
     d.slots.clear();  // WorkerLink's destructor kills and reaps
