@@ -136,13 +136,14 @@ class Pool {
       }
       const std::size_t chunks = (n + chunksize - 1) / chunksize;
       auto group = std::make_shared<detail::TaskGroup>(chunks);
-      std::vector<detail::Task> tasks(chunks);
+      std::vector<detail::Task> tasks;
+      tasks.reserve(chunks);
       auto it = std::ranges::begin(items);
       const auto trampoline =
           reinterpret_cast<std::uintptr_t>(&detail::chunk_trampoline<F, Item, Star>);
       const auto fn = detail::fn_address(f);
       for (std::size_t c = 0; c < chunks; ++c) {
-        detail::Task& t = tasks[c];
+        detail::Task& t = tasks.emplace_back();
         t.sink = group;
         t.index = c;
         t.message.kind = detail::Kind::task;
@@ -151,8 +152,12 @@ class Pool {
         t.message.count = std::min(chunksize, n - c * chunksize);
         detail::ItemWriter<Item>(t.message.body, t.message.fds)
             .put_n(it, static_cast<std::size_t>(t.message.count));
+        if (t.message.body.spilled()) {     // a big chunk goes at once: a worker decodes it
+          core_->submit(std::move(tasks));  // while this thread serializes the next one
+          tasks.clear();
+        }
       }
-      core_->submit(std::move(tasks));
+      if (!tasks.empty()) core_->submit(std::move(tasks));
       return AsyncResult<std::vector<R>>(group, [n](const detail::TaskGroup& g) {
         std::vector<R> out;
         out.reserve(n);
