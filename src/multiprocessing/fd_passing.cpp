@@ -1,7 +1,6 @@
 // sendmsg/recvmsg with SCM_RIGHTS: see fd_passing.hpp.
 #include "multiprocessing/fd_passing.hpp"
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,7 +11,6 @@
 
 #include "concur/detail/core/error.hpp"
 #include "concur/detail/core/fd.hpp"
-#include "concur/detail/core/futex.hpp"
 
 namespace concur::multiprocessing::detail {
 namespace {
@@ -122,16 +120,6 @@ Received recv_with_fds(int sock, void* p, std::size_t n, FdList* fds, const char
     }
     return {static_cast<std::size_t>(r), (msg.msg_flags & MSG_CTRUNC) != 0, false};
   }
-}
-
-bool poll_briefly(int fd, std::chrono::microseconds budget) noexcept {
-  const auto until = std::chrono::steady_clock::now() + budget;
-  do {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 0) != 0) return true;  // readable, hung up, or an error to report later
-    for (int i = 0; i < 20; ++i) concur::detail::cpu_relax();
-  } while (std::chrono::steady_clock::now() < until);
-  return false;
 }
 
 }  // namespace concur::multiprocessing::detail

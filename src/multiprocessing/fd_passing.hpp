@@ -12,7 +12,6 @@
 
 #include <sys/types.h>
 
-#include <chrono>
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -50,11 +49,5 @@ struct Received {
 /// `what`. `flags` adds to MSG_CMSG_CLOEXEC (e.g. MSG_DONTWAIT).
 Received recv_with_fds(int sock, void* p, std::size_t n, FdList* fds, const char* what,
                        int flags = 0);
-
-/// Polls `fd` without blocking for up to `budget` (about 50 us is right for a request/answer
-/// exchange): true as soon as it is readable, false when the budget ran out. A reader calls
-/// it before a blocking read: a peer that answers within microseconds is then caught without
-/// a sleep and a wake-up, which on a busy machine cost more than the message itself.
-bool poll_briefly(int fd, std::chrono::microseconds budget) noexcept;
 
 }  // namespace concur::multiprocessing::detail

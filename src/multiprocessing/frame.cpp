@@ -70,7 +70,6 @@ bool send_frame(int fd, std::string_view body, const FdList* fds) {
 }
 
 bool recv_frame(int fd, std::size_t max, std::string& body, FdList* fds) {
-  poll_briefly(fd, std::chrono::microseconds(50));  // an echo's answer: no sleep, no wake-up
   char header[8];
   if (!recv_exact(fd, header, 4, fds, true)) return false;
   std::uint64_t n = get_be(header, 4);
