@@ -54,6 +54,7 @@
 #include <string_view>
 
 #include "concur/duration.hpp"
+#include "concur/multiprocessing/detail/codec.hpp"
 #include "concur/multiprocessing/detail/payload.hpp"
 #include "concur/multiprocessing/detail/wire.hpp"
 #include "concur/multiprocessing/errors.hpp"
@@ -131,17 +132,19 @@ class ByteQueue {
   std::shared_ptr<QueueImpl> impl_ptr_;
 };
 
-/// Serializes `item` (with its handles' fds) for a ByteQueue: past Payload's threshold
-/// (64 KiB) the bytes go straight into a sealed memfd, which travels instead of them.
+/// Serializes `item` (with its handles' fds) for a ByteQueue as the pool's codec encodes one
+/// task item: a number is its native bytes (no archive and stream set up per item), anything
+/// else goes through cereal. Past Payload's threshold (64 KiB) the bytes go straight into a
+/// sealed memfd, which travels instead of them.
 template <class T>
 void encode_item(const T& item, Payload& body, FdList& fds) {
-  write_values(body, fds, item);
+  ItemWriter<T>(body, fds).put(item);
   body.finish();
 }
+/// Throws ProcessError (or cereal::Exception) for bytes that are not a T.
 template <class T>
 T decode_item(const QueueItem& item) {
-  Reader reader(item.bytes(), item.fds());
-  return reader.read<T>();
+  return ItemReader<T>(item.bytes(), item.fds(), 1).get();
 }
 
 }  // namespace detail
