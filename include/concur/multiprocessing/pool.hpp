@@ -57,6 +57,8 @@ class Pool {
             processes,
             options.start_method == StartMethod::fork ? get_start_method() : options.start_method,
             options.maxtasksperchild, std::move(options.initializer)})) {}
+  /// Internal (concur::mpi::Pool): the same verbs over another engine.
+  explicit Pool(std::unique_ptr<detail::PoolEngine> engine) : core_(std::move(engine)) {}
   ~Pool() = default;  // terminate(): kills and reaps the workers; unfinished tasks fail
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -118,7 +120,7 @@ class Pool {
   unsigned processes() const { return core_->processes(); }
   std::vector<pid_t> pids() const { return core_->pids(); }
   /// Internal (futures::ProcessPoolExecutor submits single calls through it): the engine.
-  detail::ProcessPoolCore& core() noexcept { return *core_; }
+  detail::PoolEngine& core() noexcept { return *core_; }
 
  private:
   template <bool Star, class F, class Range>
@@ -181,7 +183,7 @@ class Pool {
         stream, [source] { source->abandon(); }, ordered);
   }
 
-  std::unique_ptr<detail::ProcessPoolCore> core_;
+  std::unique_ptr<detail::PoolEngine> core_;
 };
 
 }  // namespace concur::multiprocessing
