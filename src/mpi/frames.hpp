@@ -10,7 +10,9 @@
 //   exit      (nothing)
 //   modules   u64 first, u64 n, n x bytes
 //   opened    u64 pool, u32 workers, u32 ok, bytes error
-//   results   u64 pool, u64 n, n x (u64 id, u32 state, u32 0, i64 exitcode, u64 count, bytes)
+//   results   u64 pool, u64 n, n x (u64 id, u32 state, u32 flags (1: the pool is broken), i64
+//   exitcode,
+//             u64 count, bytes)
 // where call = u64 trampoline, u64 fn (image offsets, see multiprocessing/image.hpp),
 // u64 count, bytes body; bytes = u64 length + the bytes.
 // Thread safety: value types.

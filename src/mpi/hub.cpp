@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -48,8 +49,9 @@ struct HubPool {
   std::deque<std::shared_ptr<TaskSource>> new_sources;
   bool closing = false, terminating = false;
   Phase phase = Phase::created;
-  std::string error;   // opening failed
-  unsigned total = 0;  // workers on every rank
+  std::string error;                  // opening failed
+  unsigned total = 0;                 // workers on every rank
+  std::optional<std::string> broken;  // an initializer failed on some rank
 
   // The hub thread's (and, once open, read-only for pids()):
   std::unique_ptr<mp::detail::ProcessPoolCore> local;
@@ -251,6 +253,7 @@ class Hub {
         for (std::uint64_t i = 0; i < n; ++i) {
           std::uint64_t id = 0;
           Outcome o = read_outcome(f, id, r.source);
+          if (o.pool_broken) note_broken(*p, o);
           auto it = p->inflight.find(id);
           if (it == p->inflight.end()) continue;
           Task t = std::move(it->second);
@@ -266,6 +269,19 @@ class Hub {
       default:
         break;
     }
+  }
+
+  // An initializer failed on a rank: the pool is broken (futures::BrokenProcessPool).
+  void note_broken(HubPool& p, const Outcome& o) {
+    std::string why = o.message;
+    try {
+      o.throw_if_failed();
+    } catch (const std::exception& e) {
+      why = e.what();
+    } catch (...) {
+    }
+    std::lock_guard lock(m_);
+    if (!p.broken) p.broken = why;
   }
 
   // One pool's progress; true if something happened.
@@ -408,7 +424,8 @@ class Hub {
     return std::nullopt;
   }
 
-  // The local pool's sink wrapper: counts the task as back, wakes the hub.
+  // The local pool's sink wrapper: counts the task as back, wakes the hub. (start() is the
+  // hub's, called once before the task goes anywhere: the wrapper's default says yes.)
   class LocalSink final : public mp::detail::TaskSink {
    public:
     LocalSink(Task& t, std::shared_ptr<std::atomic<unsigned>> count, Hub* hub)
@@ -465,6 +482,7 @@ class Hub {
       auto t = next_task(p);
       if (!t) break;
       worked = true;
+      if (!t->sink->start(t->index)) continue;  // cancelled while queued: never runs
       if (local) {
         t->sink = std::make_shared<LocalSink>(*t, p.local_inflight, this);
         t->index = 0;
@@ -579,6 +597,10 @@ class HubEngine final : public mp::detail::PoolEngine {
   unsigned processes() const override {
     std::lock_guard lock(hub_.mutex());
     return p_->total;
+  }
+  std::optional<std::string> broken() const override {
+    std::lock_guard lock(hub_.mutex());
+    return p_->broken;
   }
   std::vector<pid_t> pids() const override {
     return p_->local ? p_->local->pids() : std::vector<pid_t>{};

@@ -61,7 +61,7 @@ void write_outcome(FrameWriter& w, std::uint64_t id, const Outcome& o) {
     view = o.message;
   }
   w.u32(static_cast<std::uint32_t>(state));
-  w.u32(0);
+  w.u32(o.pool_broken ? 1 : 0);
   w.i64(o.exitcode);
   w.u64(o.count);
   w.bytes(view);
@@ -70,11 +70,12 @@ void write_outcome(FrameWriter& w, std::uint64_t id, const Outcome& o) {
 Outcome read_outcome(FrameReader& r, std::uint64_t& id, int rank) {
   id = r.u64();
   const auto state = static_cast<Outcome::State>(r.u32());
-  r.u32();
+  const bool pool_broken = (r.u32() & 1) != 0;
   const std::int64_t exitcode = r.i64();
   const std::uint64_t count = r.u64();
   const std::string_view bytes = r.bytes();
   Outcome o;
+  o.pool_broken = pool_broken;
   o.count = count;
   o.exitcode = static_cast<int>(exitcode);
   const std::string where = "concur::mpi: rank " + std::to_string(rank) + ": ";

@@ -44,8 +44,10 @@ struct Failure {
     o.error = error;
     o.message = message;
     o.exitcode = exitcode;
+    o.pool_broken = true;
     return o;
   }
+  std::string describe() const { return message.empty() ? to_string(error) : message; }
 };
 
 // Python's names for pool workers.
@@ -91,6 +93,7 @@ struct ProcessPoolCore::Impl {
   std::deque<std::shared_ptr<TaskSource>> new_sources;
   bool closing = false, terminating = false;
   std::vector<pid_t> pids;
+  std::optional<std::string> broken_reason;  // mirrors `broken` for other threads
 
   std::mutex join_mutex;
   std::thread thread;
@@ -152,9 +155,9 @@ struct ProcessPoolCore::Impl {
     const int code = reap(s);
     s.link.reset();
     s.state = Slot::State::empty;
-    if (was_starting && !broken)
-      broken = Failure{
-          Outcome::State::crashed, {}, describe_exit(pid, code, " in its initializer"), code};
+    if (was_starting)
+      set_broken(Failure{
+          Outcome::State::crashed, {}, describe_exit(pid, code, " in its initializer"), code});
     // Replace first: when the caller learns of the crash, the pool is whole again.
     if (replace && !broken) try_start(s);
     if (s.current) {
@@ -178,6 +181,14 @@ struct ProcessPoolCore::Impl {
     s.link->wait_exit();
     s.link.reset();
     s.state = Slot::State::empty;
+  }
+
+  // The first initializer failure breaks the pool for good.
+  void set_broken(Failure f) {
+    if (broken) return;
+    broken = std::move(f);
+    std::lock_guard lock(mutex);
+    broken_reason = broken->describe();
   }
 
   static void finish(Task&& t, Outcome&& o) { t.sink->complete(t.index, std::move(o)); }
@@ -226,6 +237,7 @@ struct ProcessPoolCore::Impl {
     for (auto& s : slots) {
       if (s.state != Slot::State::idle) continue;
       auto t = next_task(closing_now);
+      while (t && !t->sink->start(t->index)) t = next_task(closing_now);  // cancelled: dropped
       if (!t) break;
       s.current = std::move(*t);
       s.state = Slot::State::busy;
@@ -250,6 +262,7 @@ struct ProcessPoolCore::Impl {
       o.error = proto.error;
       o.message = proto.message;
       o.exitcode = proto.exitcode;
+      o.pool_broken = proto.pool_broken;
       return o;
     };
     for (auto& t : ready) finish(std::move(t), copy());
@@ -291,7 +304,7 @@ struct ProcessPoolCore::Impl {
         s.state = Slot::State::idle;
         return;
       }
-      if (!broken) broken = Failure{Outcome::State::error, decode_error(m), {}, 0};
+      set_broken(Failure{Outcome::State::error, decode_error(m), {}, 0});
       retire(s);
       return;
     }
@@ -462,6 +475,11 @@ void ProcessPoolCore::join() {
 }
 
 unsigned ProcessPoolCore::processes() const { return impl_->config.processes; }
+
+std::optional<std::string> ProcessPoolCore::broken() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->broken_reason;
+}
 
 std::vector<pid_t> ProcessPoolCore::pids() const {
   std::lock_guard lock(impl_->mutex);

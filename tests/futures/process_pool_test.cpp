@@ -3,6 +3,7 @@
 // options (initializer, max_tasks_per_child), as_completed over process futures, and the
 // Executor concept with one generic function on both executors. Each test checks that no fd and
 // no child process is left behind.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "concur/futures.hpp"
@@ -37,6 +39,32 @@ long generic_work(E& executor) {
 }
 
 class ProcessPool : public concur::test::NoLeakTest {};
+
+// A task that blocks until a byte arrives on `fd` (the read end of a pipe the workers inherit).
+int read_byte(int fd) {
+  char c = 0;
+  return ::read(fd, &c, 1) == 1 ? int{c} : -1;
+}
+
+// Polls a state that another thread changes (the pool's dispatch thread), with a deadline.
+template <class Pred>
+bool eventually(Pred pred) {
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+struct Pipe {
+  int fds[2] = {-1, -1};
+  Pipe() { EXPECT_EQ(::pipe(fds), 0); }
+  ~Pipe() {
+    ::close(fds[0]);
+    ::close(fds[1]);
+  }
+};
 
 }  // namespace
 
@@ -133,6 +161,59 @@ TEST_F(ProcessPool, ShutdownCancelFuturesCancelsWhatIsNotFinished) {
   }  // the destructor waits for the worker
   ::close(fds[0]);
   ::close(fds[1]);
+}
+
+// Python's futures are running once they enter the call queue; ours once a worker takes them
+// (test_concurrent_futures: test_cancel on a running future returns False).
+TEST_F(ProcessPool, FutureRunsOnceAWorkerTookItAndCannotBeCancelledThen) {
+  Pipe gate, ran;  // made before the pool: its worker inherits them
+  {
+    ProcessPoolExecutor pool(1);
+    auto blocker = pool.submit(&read_byte, gate.fds[0]);
+    auto queued = pool.submit(
+        +[](int fd) { return ::write(fd, "y", 1) == 1; }, ran.fds[1]);
+    ASSERT_TRUE(eventually([&] { return blocker.running(); }));
+    EXPECT_FALSE(blocker.cancel());
+    EXPECT_FALSE(blocker.done());
+    EXPECT_FALSE(queued.running());  // the only worker is busy
+    EXPECT_TRUE(queued.cancel());    // still pending: cancelled, and it never runs
+    ASSERT_EQ(::write(gate.fds[1], "x", 1), 1);
+    EXPECT_EQ(blocker.result(30s), 'x');
+    EXPECT_TRUE(pool.submit(&square, 3).result(30s) == 9);  // FIFO: `queued` went by first
+    EXPECT_THROW(queued.result(), concur::futures::CancelledError);
+  }
+  ASSERT_EQ(::fcntl(ran.fds[0], F_SETFL, O_NONBLOCK), 0);
+  char c;
+  EXPECT_EQ(::read(ran.fds[0], &c, 1), -1) << "the cancelled task ran";
+}
+
+// test_concurrent_futures/test_init.py: a failing initializer breaks the executor; the futures
+// and every later submit raise BrokenExecutor.
+TEST_F(ProcessPool, FailingInitializerBreaksThePool) {
+  ProcessPoolExecutor pool(2, {.initializer = {+[] { throw std::runtime_error("no database"); }}});
+  // Each submit either throws (the pool broke already) or gives a future that fails.
+  for (int i = 0; i < 4; ++i) {
+    try {
+      pool.submit(&square, i).result(30s);
+      ADD_FAILURE() << "the task ran without its initializer";
+    } catch (const concur::futures::BrokenProcessPool& e) {
+      EXPECT_NE(std::string(e.what()).find("no database"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(pool.submit(&square, 1), concur::futures::BrokenProcessPool);
+  EXPECT_THROW(pool.map(&square, std::vector<int>{1, 2}), concur::futures::BrokenExecutor);
+}
+
+TEST_F(ProcessPool, InitializerKillingItsWorkerBreaksThePool) {
+  ProcessPoolExecutor pool(1, {.initializer = {+[] { ::_exit(3); }}});
+  // The worker may die before submit() (which then throws) or after (the future fails).
+  try {
+    pool.submit(&square, 2).result(30s);
+    ADD_FAILURE() << "the task ran";
+  } catch (const concur::futures::BrokenProcessPool& e) {
+    EXPECT_NE(std::string(e.what()).find("exit code 3"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(pool.submit(&square, 1), concur::futures::BrokenProcessPool);
 }
 
 TEST_F(ProcessPool, InitializerRunsInEveryWorker) {

@@ -158,11 +158,24 @@ TEST(MPIPoolExecutor, InitializerRunsInEveryWorkerOfEveryRank) {
   EXPECT_EQ(ranks, worker_ranks());
 }
 
-TEST(MPIPoolExecutor, FailingInitializerFailsTheTasks) {
+TEST(MPIPoolExecutor, FailingInitializerBreaksThePool) {
   mpi::MPIPoolOptions o = two_per_rank();
   o.initializer = mp::Initializer(&init_throws, 1);
   mpi::MPIPoolExecutor pool(o);
-  EXPECT_THROW(pool.submit(&square, 3).result(), std::domain_error);
+  try {
+    pool.submit(&square, 3).result();
+    ADD_FAILURE() << "no exception";
+  } catch (const fut::BrokenProcessPool& e) {  // as Python's: the pool is not usable any more
+    EXPECT_NE(std::string(e.what()).find("initializer refused"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(pool.submit(&square, 3), fut::BrokenProcessPool);
+}
+
+TEST(MPIPool, FailingInitializerFailsTheTasksWithItsException) {
+  mpi::MPIPoolOptions o = two_per_rank();
+  o.initializer = mp::Initializer(&init_throws, 1);
+  mpi::Pool pool(o);
+  EXPECT_THROW(pool.apply(&square, 3), std::domain_error);
 }
 
 TEST(MPIPoolExecutor, ShutdownCancelFuturesLeavesNothingPending) {

@@ -16,10 +16,9 @@
 //   the worker process died running it — then only that future fails, the worker is replaced
 //   and every other task goes on (*beyond*: Python breaks the whole pool). Callbacks run on the
 //   pool's dispatch thread, as Python's run on its management thread: keep them short.
-// - The pool does not report when a worker picks a task up: a process future goes from pending
-//   straight to finished (running() stays false), and cancel() succeeds until the result is
-//   back — a worker may still run the call, but its result is dropped and the future stays
-//   cancelled.
+// - A future is running from the moment a worker takes its task (the pool sends a task only to
+//   an idle worker), as Python's are once they enter the call queue: cancel() succeeds only
+//   before that, and a cancelled task never runs.
 // - map(f, items, chunksize) is multiprocessing::Pool::map: items travel in chunks (0: about 4
 //   chunks per worker), results come back in order, the first failing chunk's exception is
 //   rethrown.
@@ -28,8 +27,10 @@
 //   to finish what was sent and exit. The destructor is shutdown(true).
 // - ProcessPoolOptions: mp_context (start method; default: the current default), initializer
 //   (a multiprocessing::Initializer, run once in every worker, replacements included; if it
-//   throws, the tasks not started fail with its exception), max_tasks_per_child (a worker is
-//   replaced after that many tasks; 0: never).
+//   throws or kills its worker, the pool is broken as Python's is: every task not finished
+//   fails with BrokenProcessPool (its message carries the initializer's error), and submit()
+//   and map() throw BrokenProcessPool), max_tasks_per_child (a worker is replaced after that
+//   many tasks; 0: never).
 // Throws: std::system_error if the workers cannot start.
 // Thread safety: every member may be called from any thread (the destructor excepted).
 #pragma once
@@ -115,7 +116,7 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
   ProcessSink& operator=(const ProcessSink&) = delete;
   ~ProcessSink() override {
     // Never completed (the pool dropped the task): the future must not stay pending forever.
-    if (state_->try_start()) {
+    if (!done_ && (started_ || state_->try_start())) {
       state_->store_error(std::make_exception_ptr(
           BrokenProcessPool("concur::futures: the process pool dropped the task")));
       state_->publish(phase::running, true);
@@ -124,11 +125,32 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
     state_->release();
   }
 
+  /// A worker takes the task: the future is running from now on (Python's
+  /// set_running_or_notify_cancel); false if it was cancelled first.
+  bool start(std::size_t) noexcept override {
+    started_ = state_->try_start();
+    if (!started_) done_ = true;
+    return started_;
+  }
+
   void complete(std::size_t, multiprocessing::detail::Outcome&& o) override {
     registry_->remove(state_);
-    if (!state_->try_start()) return;  // cancelled: the result is dropped
+    done_ = true;
+    if (!started_ && !state_->try_start()) return;  // cancelled while queued: dropped
     bool failed = false;
     try {
+      if (o.pool_broken) {
+        std::string why;
+        try {
+          o.throw_if_failed();
+        } catch (const std::exception& e) {
+          why = e.what();
+        }
+        throw BrokenProcessPool(
+            "concur::futures: a worker's initializer failed, the process "
+            "pool is not usable any more: " +
+            why);
+      }
       o.throw_if_failed();
       if constexpr (std::is_void_v<R>)
         state_->store_value();
@@ -144,6 +166,7 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
  private:
   ProcessTaskState<R>* state_;
   std::shared_ptr<ProcessRegistry> registry_;
+  bool started_ = false, done_ = false;  // the dispatch thread's only
 };
 
 }  // namespace detail
@@ -194,7 +217,14 @@ class ProcessPoolExecutor {
   template <class F, class Range>
   auto map(F f, Range&& items, std::size_t chunksize = 0) {
     check_open();
-    return pool_.map(f, std::forward<Range>(items), chunksize);
+    try {
+      return pool_.map(f, std::forward<Range>(items), chunksize);
+    } catch (const BrokenProcessPool&) {
+      throw;
+    } catch (...) {
+      check_open();  // broken meanwhile: BrokenProcessPool, as the futures of Python's map
+      throw;
+    }
   }
 
   /// See the top of this header.
@@ -214,6 +244,11 @@ class ProcessPoolExecutor {
 
  private:
   void check_open() {
+    if (auto why = pool_.core().broken())
+      throw BrokenProcessPool(
+          "concur::futures: a worker's initializer failed, the process pool "
+          "is not usable any more: " +
+          *why);
     std::lock_guard lk(m_);
     if (shut_)
       throw std::logic_error("concur::futures: cannot schedule new futures after shutdown");

@@ -47,6 +47,7 @@ struct Outcome {
   std::string message;       // crashed / cancelled: why
   int exitcode = 0;          // crashed
   std::exception_ptr local;  // local: thrown in this process while making the task
+  bool pool_broken = false;  // the failure is the pool's (an initializer failed), not the task's
 
   /// Throws the failure (the task's own exception type, WorkerCrashed, ProcessError...) unless
   /// the state is ok.
@@ -58,6 +59,9 @@ struct Outcome {
 class TaskSink {
  public:
   virtual ~TaskSink() = default;
+  /// Task `index` is about to go to a worker (the dispatch thread's call). false: it was
+  /// cancelled meanwhile — the pool drops it without running it and never completes it.
+  virtual bool start(std::size_t /*index*/) noexcept { return true; }
   /// Stores task `index`'s outcome (the pool's side).
   virtual void complete(std::size_t index, Outcome&& o) = 0;
 };
@@ -168,6 +172,8 @@ class PoolEngine {
   virtual void join() = 0;
   /// The number of worker processes.
   virtual unsigned processes() const = 0;
+  /// Why the pool is broken (an initializer failed in a worker), or nullopt while it is not.
+  virtual std::optional<std::string> broken() const = 0;
   /// The pids of the current workers (those on this host).
   virtual std::vector<pid_t> pids() const = 0;
 };
@@ -200,6 +206,9 @@ class ProcessPoolCore final : public PoolEngine {
   /// Throws std::invalid_argument unless close() or terminate() was called.
   void join() override;
   unsigned processes() const override;
+  /// Why the pool is broken (an initializer failed in a worker: no task will run any more),
+  /// or nullopt while it is not.
+  std::optional<std::string> broken() const override;
   /// The pids of the current workers.
   std::vector<pid_t> pids() const override;
 
