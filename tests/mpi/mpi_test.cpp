@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <concur/futures.hpp>
 #include <concur/mpi.hpp>
 #include <concur/multiprocessing.hpp>
 #include <numeric>
