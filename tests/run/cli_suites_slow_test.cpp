@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "cli_support.hpp"
 
 namespace {
@@ -36,6 +38,8 @@ add_test(NAME serial_a COMMAND sh -c "sleep 0.2")
 add_test(NAME serial_b COMMAND sh -c "sleep 0.2")
 set_tests_properties(serial_a serial_b PROPERTIES RUN_SERIAL ON)
 add_test(NAME parallel_c COMMAND sh -c "sleep 0.2")
+add_test(NAME wide COMMAND sh -c "sleep 0.2")
+set_tests_properties(wide PROPERTIES PROCESSORS 8)
 add_test(NAME switched_off COMMAND false)
 set_tests_properties(switched_off PROPERTIES DISABLED ON)
 add_subdirectory(sub)
@@ -48,13 +52,13 @@ add_subdirectory(sub)
   ASSERT_EQ(cfg.returncode, 0) << cfg.err;
 }
 
-TEST(RunCtest, HonoursCommandDirectoryEnvironmentLabelsTimeoutSerialAndDisabled) {
+TEST(RunCtest, HonoursCommandDirectoryEnvironmentLabelsTimeoutSerialProcessorsAndDisabled) {
   TempDir dir;
   make_ctest_project(dir);
   const auto r =
       concur_run({"-j", "4", "--no-history", "--json", dir / "r.json", "--ctest", dir / "build"});
   EXPECT_EQ(r.status, 2) << r.err;  // times_out and in_sub
-  EXPECT_NE(r.err.find("7 jobs: 4 passed, 1 failed, 1 timed out, 1 skipped"), std::string::npos)
+  EXPECT_NE(r.err.find("8 jobs: 5 passed, 1 failed, 1 timed out, 1 skipped"), std::string::npos)
       << r.err;
   EXPECT_EQ(read_text(dir.path() / "build" / "out.txt"), (dir / "build") + "/sub hello\n");
   const json report = json::parse(read_text(dir / "r.json"));
@@ -64,8 +68,9 @@ TEST(RunCtest, HonoursCommandDirectoryEnvironmentLabelsTimeoutSerialAndDisabled)
   EXPECT_EQ(job_named(report, "in_sub")["exit_status"], 3);
   EXPECT_EQ(job_named(report, "in_sub")["cwd"], (dir / "build") + "/sub");
   EXPECT_EQ(job_named(report, "env_and_cwd")["labels"], json({"fast", "unit"}));
-  // A RUN_SERIAL test overlaps no other test.
-  for (const char* serial : {"serial_a", "serial_b"}) {
+  // A RUN_SERIAL test overlaps no other test; nor does one taking all 4 slots (PROCESSORS 8
+  // at -j 4: as ctest, never more slots than there are).
+  for (const char* serial : {"serial_a", "serial_b", "wide"}) {
     const json s = job_named(report, serial);
     const double s0 = s["start_offset_s"], s1 = s0 + s["runtime_s"].get<double>();
     for (const auto& o : report["jobs"]) {
@@ -94,6 +99,98 @@ TEST(RunCtest, DefaultHistoryMakesTheSecondRunLongestFirst) {
   ASSERT_GE(lines.size(), 4u) << second.out;
   EXPECT_NE(lines[2].find("sleep 0.2"), std::string::npos) << second.out;
   EXPECT_EQ(lines.back().find("sleep 0.2"), std::string::npos) << second.out;
+}
+
+// Fixtures and ctest's pass rules, compared with what ctest itself reports for the same
+// build directory: a failed fixture setup means its users are not run (their cleanup still
+// is); DEPENDS only orders; SKIP_RETURN_CODE, the regexes, WILL_FAIL and REQUIRED_FILES.
+TEST(RunCtest, FixturesAndPassRulesAsCtestDecidesThem) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "src");
+  write_text(dir.path() / "src" / "CMakeLists.txt", R"(cmake_minimum_required(VERSION 3.16)
+project(rules NONE)
+enable_testing()
+add_test(NAME setup COMMAND sh -c "exit 1")
+add_test(NAME user COMMAND sh -c "touch ../user_ran")
+add_test(NAME user_two COMMAND sh -c "true")
+add_test(NAME cleanup COMMAND sh -c "true")
+add_test(NAME good_setup COMMAND sh -c "true")
+add_test(NAME good_user COMMAND sh -c "true")
+add_test(NAME expected_to_fail COMMAND sh -c "exit 1")
+add_test(NAME after_it COMMAND sh -c "true")
+add_test(NAME skip_code COMMAND sh -c "exit 4")
+add_test(NAME skip_regex COMMAND sh -c "echo '[  SKIPPED ] it'")
+add_test(NAME pass_regex_missing COMMAND sh -c "echo nope")
+add_test(NAME pass_regex_found COMMAND sh -c "echo all good; exit 3")
+add_test(NAME fail_regex COMMAND sh -c "echo ERROR here >&2")
+add_test(NAME needs_file COMMAND sh -c "true")
+set_tests_properties(setup PROPERTIES FIXTURES_SETUP broken)
+set_tests_properties(user PROPERTIES FIXTURES_REQUIRED broken)
+set_tests_properties(user_two PROPERTIES FIXTURES_REQUIRED "broken;fine")
+set_tests_properties(cleanup PROPERTIES FIXTURES_CLEANUP broken)
+set_tests_properties(good_setup PROPERTIES FIXTURES_SETUP fine)
+set_tests_properties(good_user PROPERTIES FIXTURES_REQUIRED fine)
+set_tests_properties(expected_to_fail PROPERTIES WILL_FAIL ON)
+set_tests_properties(after_it PROPERTIES DEPENDS expected_to_fail)
+set_tests_properties(skip_code PROPERTIES SKIP_RETURN_CODE 4)
+set_tests_properties(skip_regex PROPERTIES SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+set_tests_properties(pass_regex_missing pass_regex_found PROPERTIES PASS_REGULAR_EXPRESSION "good")
+set_tests_properties(fail_regex PROPERTIES FAIL_REGULAR_EXPRESSION "ERROR")
+set_tests_properties(needs_file PROPERTIES REQUIRED_FILES /nonexistent/concur-required)
+)");
+  const auto cfg =
+      sp::run({"cmake", "-S", dir / "src", "-B", dir / "build"},
+              {.in = sp::DEVNULL, .capture_output = true, .timeout = std::chrono::seconds(120)});
+  ASSERT_EQ(cfg.returncode, 0) << cfg.err;
+  const auto r =
+      concur_run({"-j", "3", "--no-history", "--json", dir / "r.json", "--ctest", dir / "build"});
+  EXPECT_NE(r.err.find("14 jobs: 6 passed, 4 failed, 0 timed out, 4 skipped"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.status, 4) << r.err;
+  EXPECT_NE(r.err.find("NOT RUN #2 user ("), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the setup of fixture 'broken' (setup) failed\n"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "build" / "user_ran"));
+  const json report = json::parse(read_text(dir / "r.json"));
+  EXPECT_EQ(job_named(report, "pass_regex_missing")["reason"],
+            "required regular expression not found in output");
+  EXPECT_EQ(job_named(report, "skip_code")["reason"], "SKIP_RETURN_CODE=4");
+  // Under -q only the outputs' tails are kept: the regexes still see them.
+  const auto quiet = concur_run({"-q", "--no-history", "--json", dir / "q.json", "--filter",
+                                 "skip_regex", "--ctest", dir / "build"});
+  EXPECT_EQ(job_named(json::parse(read_text(dir / "q.json")), "skip_regex")["outcome"], "skipped")
+      << quiet.err;
+  // ctest's verdict for every test: Passed, Failed, Skipped, or Not Run (a failed fixture
+  // setup, a missing REQUIRED_FILE): concur reports the first three alike, and "not run" as a
+  // job never started (a fixture) or one that could not start (a missing file).
+  const auto ctest =
+      sp::run({"ctest", "--test-dir", dir / "build", "-j", "3"},
+              {.in = sp::DEVNULL, .capture_output = true, .timeout = std::chrono::seconds(120)});
+  std::map<std::string, std::string> verdicts;
+  for (const auto& line : lines_of(ctest.out)) {
+    const auto colon = line.find(": ");
+    const auto dots = line.find(" .");
+    if (line.find("Test") == std::string::npos || colon == std::string::npos ||
+        dots == std::string::npos || dots < colon)
+      continue;
+    const std::string name = line.substr(colon + 2, dots - colon - 2);
+    for (const char* v : {"Passed", "Failed", "Skipped", "Not Run"})
+      if (line.find(v, dots) != std::string::npos) verdicts[name] = v;
+  }
+  ASSERT_EQ(verdicts.size(), 14u) << ctest.out;
+  EXPECT_EQ(verdicts["user"], "Not Run") << ctest.out;
+  for (const auto& [name, verdict] : verdicts) {
+    const json job = job_named(report, name);
+    const std::string outcome = job["outcome"];
+    if (verdict == "Not Run")
+      EXPECT_TRUE((outcome == "skipped" && !job["started"].get<bool>()) || job.contains("error"))
+          << name << ": " << job.dump();
+    else
+      EXPECT_EQ(outcome, verdict == "Passed"   ? "passed"
+                         : verdict == "Failed" ? "failed"
+                                               : "skipped")
+          << name << " (ctest: " << verdict << ")";
+  }
 }
 
 TEST(RunPytest, RunsAPytestSuitePerFileAndPerTest) {

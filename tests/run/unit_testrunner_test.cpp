@@ -10,6 +10,7 @@
 #include "history.hpp"
 #include "progress.hpp"
 #include "selection.hpp"
+#include "verdict.hpp"
 
 namespace {
 
@@ -45,6 +46,7 @@ TEST(RunDiscover, ParsesCtestJsonWithEveryProperty) {
       {"name": "LABELS", "value": ["fast", "unit"]},
       {"name": "TIMEOUT", "value": 2.5},
       {"name": "RUN_SERIAL", "value": true},
+      {"name": "PROCESSORS", "value": 3},
       {"name": "DISABLED", "value": true},
       {"name": "RESOURCE_LOCK", "value": ["db"]},
       {"name": "DEPENDS", "value": ["b"]},
@@ -60,12 +62,87 @@ TEST(RunDiscover, ParsesCtestJsonWithEveryProperty) {
   EXPECT_EQ(a.labels, (std::vector<std::string>{"fast", "unit"}));
   EXPECT_DOUBLE_EQ(a.timeout->count(), 2.5);
   EXPECT_TRUE(a.serial);
+  EXPECT_EQ(a.processors, 3);
+  EXPECT_EQ(jobs[1].processors, 1);
   EXPECT_TRUE(a.disabled);
   EXPECT_EQ(a.locks, (std::vector<std::string>{"db"}));
   EXPECT_EQ(a.depends, (std::vector<std::string>{"b"}));
   EXPECT_EQ(a.fixtures_required, (std::vector<std::string>{"server"}));
   EXPECT_EQ(*jobs[1].fixed->cwd, "/b");  // no WORKING_DIRECTORY: the build directory
   EXPECT_THROW(parse_ctest_json("/b", "not json"), DiscoveryError);
+}
+
+TEST(RunDiscover, ParsesCtestPassRulesAndRejectsABadRegexNamingTheTest) {
+  const auto jobs = parse_ctest_json("/b", R"({"tests": [
+    {"name": "a", "command": ["/bin/x"], "properties": [
+      {"name": "WILL_FAIL", "value": true},
+      {"name": "SKIP_RETURN_CODE", "value": 77},
+      {"name": "PASS_REGULAR_EXPRESSION", "value": ["ok", "fine"]},
+      {"name": "FAIL_REGULAR_EXPRESSION", "value": ["ERROR"]},
+      {"name": "SKIP_REGULAR_EXPRESSION", "value": ["\\[  SKIPPED \\]"]},
+      {"name": "REQUIRED_FILES", "value": ["data.bin"]}]},
+    {"name": "plain", "command": ["/bin/x"]}]})");
+  ASSERT_EQ(jobs.size(), 2u);
+  const PassRules& r = jobs[0].rules;
+  EXPECT_TRUE(r.will_fail);
+  EXPECT_EQ(r.skip_return_code, 77);
+  EXPECT_EQ(r.pass_regex, (std::vector<std::string>{"ok", "fine"}));
+  EXPECT_EQ(r.fail_regex, (std::vector<std::string>{"ERROR"}));
+  EXPECT_EQ(r.skip_regex, (std::vector<std::string>{"\\[  SKIPPED \\]"}));
+  EXPECT_EQ(r.required_files, (std::vector<std::string>{"data.bin"}));
+  EXPECT_TRUE(jobs[1].rules.trivial());
+  try {
+    parse_ctest_json("/b", R"({"tests": [{"name": "broken", "command": ["/bin/x"],
+      "properties": [{"name": "PASS_REGULAR_EXPRESSION", "value": ["(unclosed"]}]}]})");
+    ADD_FAILURE() << "a bad regex was accepted";
+  } catch (const DiscoveryError& e) {
+    EXPECT_NE(std::string(e.what()).find("'broken'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("(unclosed"), std::string::npos) << e.what();
+  }
+}
+
+// ctest's rules (cmCTestRunTest::EndTest, checked against ctest 3.25 in the slow suite).
+TEST(RunVerdict, FollowsCtestsRulesForExitCodesRegexesAndWillFail) {
+  const auto outcome = [](const PassRules& r, int rc, std::string_view out) {
+    return judge(r, rc, out).outcome;
+  };
+  PassRules plain;
+  EXPECT_EQ(outcome(plain, 0, ""), Outcome::passed);
+  EXPECT_EQ(outcome(plain, 1, ""), Outcome::failed);
+  PassRules will_fail{.will_fail = true};
+  EXPECT_EQ(outcome(will_fail, 1, ""), Outcome::passed);
+  EXPECT_EQ(outcome(will_fail, 0, ""), Outcome::failed);
+  EXPECT_EQ(judge(will_fail, 0, "").reason, "WILL_FAIL: expected to fail");
+  EXPECT_EQ(outcome(will_fail, -9, ""), Outcome::failed);  // a crash is never a pass
+  PassRules skip_code{.skip_return_code = 4};
+  EXPECT_EQ(outcome(skip_code, 4, ""), Outcome::skipped);
+  EXPECT_EQ(judge(skip_code, 4, "").reason, "SKIP_RETURN_CODE=4");
+  EXPECT_EQ(outcome(skip_code, 0, ""), Outcome::passed);
+  EXPECT_EQ(outcome(skip_code, 3, ""), Outcome::failed);
+  // A pass regex replaces the exit status; a fail regex overrides everything but a skip.
+  PassRules pass{.pass_regex = {"^all good$"}};
+  EXPECT_EQ(outcome(pass, 7, "x\nall good\ny"), Outcome::passed);
+  EXPECT_EQ(outcome(pass, 0, "all bad"), Outcome::failed);
+  EXPECT_EQ(judge(pass, 0, "all bad").reason, "required regular expression not found in output");
+  PassRules fail{.fail_regex = {"ERROR|FATAL"}};
+  EXPECT_EQ(outcome(fail, 0, "ok\nFATAL: x\n"), Outcome::failed);
+  EXPECT_EQ(outcome(fail, 0, "ok\n"), Outcome::passed);
+  PassRules skip{.fail_regex = {"ERROR"}, .skip_regex = {"\\[  SKIPPED \\]"}};
+  EXPECT_EQ(outcome(skip, 1, "ERROR\n[  SKIPPED ] Suite.Case\n"), Outcome::skipped);
+  EXPECT_EQ(outcome(skip, -6, "[  SKIPPED ] Suite.Case\n"), Outcome::failed);
+  // WILL_FAIL inverts what the regexes decided.
+  PassRules inverted{.will_fail = true, .fail_regex = {"boom"}};
+  EXPECT_EQ(outcome(inverted, 0, "boom"), Outcome::passed);
+  // Searched line by line: one huge line does not overflow the matcher's stack.
+  EXPECT_EQ(outcome(pass, 0, std::string(1 << 20, 'a') + "\nall good\n"), Outcome::passed);
+}
+
+TEST(RunVerdict, RequiredFilesAreLookedUpInTheWorkingDirectory) {
+  const auto dir = std::filesystem::temp_directory_path();
+  PassRules r{.required_files = {"."}};
+  EXPECT_EQ(missing_required_file(r, dir.string()), std::nullopt);
+  r.required_files.push_back("no-such-file-here.bin");
+  EXPECT_EQ(missing_required_file(r, dir.string()), "no-such-file-here.bin");
 }
 
 TEST(RunDiscover, ParsesPytestIdsPerFileOrPerTest) {
@@ -91,6 +168,23 @@ TEST(RunSelection, FiltersIncludeExcludeAndLabels) {
   EXPECT_TRUE(passes_filters("x", {"unit"}, {"label:un*"}));
   EXPECT_FALSE(passes_filters("x", {"slow"}, {"-label:slow"}));
   EXPECT_TRUE(passes_filters("a/b.py::t[1]", {}, {"a/*"}));  // '*' crosses '/'
+}
+
+// As ctest -R: a filtered-in test brings its fixtures' setup and cleanup tests (and theirs).
+TEST(RunSelection, AFilterKeepsTheFixtureTestsOfTheTestsItKeeps) {
+  std::vector<JobSpec> jobs(6);
+  const std::vector<std::string> n{"db_up", "net_up", "query", "db_down", "other", "net_down"};
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].name = n[i];
+  jobs[0].fixtures_setup = {"db"};
+  jobs[0].fixtures_required = {"net"};  // the database needs the network
+  jobs[1].fixtures_setup = {"net"};
+  jobs[2].fixtures_required = {"db"};
+  jobs[3].fixtures_cleanup = {"db"};
+  jobs[5].fixtures_cleanup = {"net"};
+  EXPECT_EQ(select_jobs(jobs, n, {"query"}, std::nullopt),
+            (std::vector<std::size_t>{0, 1, 2, 3, 5}));
+  EXPECT_EQ(select_jobs(jobs, n, {"other"}, std::nullopt), (std::vector<std::size_t>{4}));
+  EXPECT_EQ(select_jobs(jobs, n, {}, std::nullopt).size(), 6u);
 }
 
 TEST(RunSelection, PartitionsCoverEveryJobExactlyOnce) {

@@ -32,6 +32,8 @@ class Capture {
 
   void append(const char* data, std::size_t n);
   std::size_t size() const { return size_; }
+  /// Whether replay() gives every byte (false: only the tail is kept).
+  bool keeps_all() const { return keep_; }
   bool spilled() const { return fd_ >= 0; }
   /// The last kTailBytes (or fewer) bytes.
   std::string tail() const;

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -178,7 +179,12 @@ std::vector<JobSpec> parse_ctest_json(const std::string& build_dir, const std::s
         {"DEPENDS", &j.depends},
         {"FIXTURES_SETUP", &j.fixtures_setup},
         {"FIXTURES_REQUIRED", &j.fixtures_required},
-        {"FIXTURES_CLEANUP", &j.fixtures_cleanup}};
+        {"FIXTURES_CLEANUP", &j.fixtures_cleanup},
+        {"REQUIRED_FILES", &j.rules.required_files}};
+    const std::map<std::string, std::vector<std::string>*> regexes = {
+        {"PASS_REGULAR_EXPRESSION", &j.rules.pass_regex},
+        {"FAIL_REGULAR_EXPRESSION", &j.rules.fail_regex},
+        {"SKIP_REGULAR_EXPRESSION", &j.rules.skip_regex}};
     if (t.contains("properties") && t["properties"].is_array()) {
       for (const auto& p : t["properties"]) {
         if (!p.is_object() || !p.contains("name") || !p.contains("value")) continue;
@@ -199,16 +205,31 @@ std::vector<JobSpec> parse_ctest_json(const std::string& build_dir, const std::s
             if (l.is_string()) lists.at(name)->push_back(l.get<std::string>());
         } else if (name == "TIMEOUT" && v.is_number() && v.get<double>() > 0) {
           j.timeout = Seconds(v.get<double>());
+        } else if (name == "PROCESSORS" && v.is_number_integer()) {
+          j.processors = static_cast<int>(std::clamp<long long>(v.get<long long>(), 1, 1 << 20));
         } else if (name == "RUN_SERIAL" && v.is_boolean()) {
           j.serial = v.get<bool>();
         } else if (name == "DISABLED" && v.is_boolean()) {
           j.disabled = v.get<bool>();
+        } else if (name == "WILL_FAIL" && v.is_boolean()) {
+          j.rules.will_fail = v.get<bool>();
+        } else if (name == "SKIP_RETURN_CODE" && v.is_number_integer()) {
+          const auto code = v.get<long long>();
+          if (code >= 0 && code <= 255) j.rules.skip_return_code = static_cast<int>(code);
+        } else if (v.is_array() && regexes.count(name) > 0) {
+          for (const auto& l : v)
+            if (l.is_string()) regexes.at(name)->push_back(l.get<std::string>());
         }
       }
     }
     if (argv.empty())  // ctest's "Not Run": the test's program was not built
       argv = {"/bin/sh", "-c",
               "echo \"ctest: test '$0' has no command (not built?)\" >&2; exit 127", j.name};
+    try {
+      check_rules(j.rules, j.name);
+    } catch (const std::invalid_argument& e) {
+      throw DiscoveryError("--ctest: " + std::string(e.what()));
+    }
     j.fixed = fixed_command(std::move(argv), cwd);
     j.fixed->env = std::move(env);
     jobs.push_back(std::move(j));

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "escape.hpp"
 #include "reports.hpp"
@@ -29,10 +30,14 @@ History History::load(const std::string& path,
   History h;
   std::ifstream f(path, std::ios::binary);
   if (!f) return h;  // no history yet
+  // Read as it comes, never the cap up front: zeroing 64 MiB cost every run ~30 ms (and
+  // 0.3 s on a loaded machine) before its first job started.
   std::string text;
-  text.resize(kMaxBytes + 1);
-  f.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(f.gcount()));
+  std::vector<char> chunk(std::size_t{1} << 16);
+  while (f && text.size() <= kMaxBytes) {
+    f.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    text.append(chunk.data(), static_cast<std::size_t>(f.gcount()));
+  }
   const auto ignore = [&](const std::string& why, bool ours) {
     warn("ignoring history '" + path + "': " + why +
          (ours ? " (it will be rewritten)" : " (left as it is)"));

@@ -16,6 +16,7 @@
 
 #include "options.hpp"
 #include "template.hpp"
+#include "verdict.hpp"
 
 namespace concur::cli::run {
 
@@ -36,11 +37,13 @@ struct JobSpec {
   std::optional<Command> fixed = {};      // the command, instead of the plan's expansion
   std::optional<Seconds> timeout = {};    // ctest TIMEOUT: instead of --timeout
   bool serial = false;                    // ctest RUN_SERIAL: runs with no other job
+  int processors = 1;                     // ctest PROCESSORS: slots the job takes
   bool disabled = false;                  // gtest DISABLED_, ctest DISABLED: reported skipped
   std::vector<std::string> labels = {};   // ctest LABELS
   std::vector<std::string> locks = {};    // ctest RESOURCE_LOCK: never two holders at once
   std::vector<std::string> depends = {};  // ctest DEPENDS: start after these (by name)
   std::vector<std::string> fixtures_setup = {}, fixtures_required = {}, fixtures_cleanup = {};
+  PassRules rules = {};  // ctest WILL_FAIL, SKIP_RETURN_CODE, *_REGULAR_EXPRESSION, REQUIRED_FILES
   std::size_t repeat = 0;  // --repeat: which run of the job (0-based)
 };
 

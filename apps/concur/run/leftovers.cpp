@@ -20,16 +20,21 @@
 namespace concur::cli::run {
 namespace {
 
-// Up to `cap` bytes of a /proc file ("" if unreadable).
+// Up to `cap` bytes of a /proc file ("" if unreadable). The buffer grows as the file does:
+// this runs at every job's exit, and most of these files are a few bytes long.
 std::string read_proc(const std::string& path, std::size_t cap) {
   detail::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return {};
-  std::string data(cap, '\0');
+  std::string data;
   std::size_t got = 0;
-  try {
-    got = detail::read_all(fd.get(), data.data(), cap);
-  } catch (const std::system_error&) {
-    return {};
+  for (std::size_t size = std::min<std::size_t>(cap, 4096);; size = std::min(cap, size * 8)) {
+    data.resize(size);
+    try {
+      got += detail::read_all(fd.get(), data.data() + got, size - got);
+    } catch (const std::system_error&) {
+      return {};
+    }
+    if (got < size || size == cap) break;
   }
   data.resize(got);
   return data;

@@ -7,39 +7,18 @@
 #include <cerrno>
 
 #include "launcher.hpp"
+#include "popen_job.hpp"
 
 namespace concur::cli::run {
 namespace {
 
 namespace sp = concur::subprocess;
 
-class PopenJob : public RunningJob {
+class PopenJob : public PopenBackedJob {
  public:
-  explicit PopenJob(sp::Popen p)
-      : popen_(std::move(p)),
-        pgid_(popen_.pid()),
-        out_fd_(popen_.out().fileno()),
-        err_fd_(popen_.err().fileno()) {}
-  ~PopenJob() override {
-    // Never block the event loop in ~Popen: the scheduler only drops reaped jobs, but if
-    // it is torn down early, end the tree first so the wait is short.
-    if (!popen_.returncode()) kill();
-  }
-  pid_t pid() const override { return popen_.pid(); }
-  const std::string& host() const override { return host_; }
+  explicit PopenJob(sp::Popen p) : PopenBackedJob(std::move(p), ":"), pgid_(popen_.pid()) {}
+  ~PopenJob() override { kill_unless_reaped(); }
   std::optional<pid_t> local_process_group() const override { return pgid_; }
-  // Popen::out() throws once the stream is closed: remember the fds here.
-  int stdout_fd() const override { return out_fd_; }
-  int stderr_fd() const override { return err_fd_; }
-  void close_stdout() override {
-    if (out_fd_ >= 0) popen_.out().close();
-    out_fd_ = -1;
-  }
-  void close_stderr() override {
-    if (err_fd_ >= 0) popen_.err().close();
-    err_fd_ = -1;
-  }
-  std::optional<int> try_reap() override { return popen_.poll(); }
   // The first step of Popen::stop's policy without its wait (the event loop must not
   // block): SIGTERM, and SIGCONT so a stopped job can act on it, to the whole group.
   void terminate() override {
@@ -60,10 +39,7 @@ class PopenJob : public RunningJob {
     if (::kill(-pgid_, sig) != 0 && errno == ESRCH && !popen_.returncode()) popen_.send_signal(sig);
   }
 
-  sp::Popen popen_;
   pid_t pgid_;
-  int out_fd_, err_fd_;
-  std::string host_ = ":";
 };
 
 }  // namespace

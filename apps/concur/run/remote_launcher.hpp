@@ -23,7 +23,8 @@ namespace concur::cli::run {
 
 class RemoteLauncher : public Launcher {
  public:
-  /// Connects to every ssh login (throws LaunchError naming an unreachable one).
+  /// Connects to every ssh login, all at once (throws LaunchError naming the first
+  /// unreachable one, after every connection attempt ended).
   RemoteLauncher(std::vector<SshLogin> logins, std::vector<std::string> ssh, double grace,
                  std::optional<int> jobs);
   std::vector<LaunchTarget> targets() const override { return targets_; }

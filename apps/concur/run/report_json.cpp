@@ -45,6 +45,7 @@ nlohmann::json job_json(const JobResult& r) {
   j["failed_attempts"] = std::move(attempts);
   j["cwd"] = r.cwd ? nlohmann::json(*r.cwd) : nlohmann::json(nullptr);
   if (!r.error.empty()) j["error"] = r.error;
+  if (!r.reason.empty()) j["reason"] = r.reason;
   return j;
 }
 

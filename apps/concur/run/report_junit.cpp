@@ -63,8 +63,9 @@ void write_junit(const std::string& path, const std::vector<JobResult>& results,
           x += "      <error type=\"spawn\" message=\"" + xml_escape(r.error, true) + "\">" +
                err_tail + "</error>\n";
         } else {
-          const std::string msg = r.signal != 0 ? fmt::format("killed by signal {}", r.signal)
-                                                : fmt::format("exit status {}", r.exit_status);
+          const std::string msg = (r.signal != 0 ? fmt::format("killed by signal {}", r.signal)
+                                                 : fmt::format("exit status {}", r.exit_status)) +
+                                  (r.reason.empty() ? "" : ": " + xml_escape(r.reason, true));
           x += "      <failure type=\"failure\" message=\"" + msg + "\">" + err_tail +
                "</failure>\n";
         }
@@ -75,7 +76,8 @@ void write_junit(const std::string& path, const std::vector<JobResult>& results,
              err_tail + "</failure>\n";
         break;
       case Outcome::skipped:
-        x += "      <skipped message=\"not run\"/>\n";
+        x += "      <skipped message=\"" +
+             (r.reason.empty() ? std::string("not run") : xml_escape(r.reason, true)) + "\"/>\n";
         break;
       case Outcome::interrupted:
         x += "      <skipped message=\"interrupted\"/>\n";

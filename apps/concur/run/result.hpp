@@ -42,6 +42,7 @@ struct JobResult {
   std::string stdout_tail, stderr_tail;  // the last bytes (raw; escape before reporting)
   bool output_held_open = false;         // a leftover process kept the output pipe open
   std::string error;                     // could not start: why
+  std::string reason;  // why it failed or was skipped, beyond its exit status (ctest's rules)
   std::vector<std::string> labels;       // ctest LABELS
   bool flaky = false;                    // failed, then passed on a retry
   std::vector<Attempt> failed_attempts;  // the attempts before the last one

@@ -2,6 +2,9 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
+#include <set>
+
 namespace concur::cli::run {
 namespace {
 
@@ -19,6 +22,29 @@ bool matches(const std::string& pattern, const std::string& name,
     return false;
   }
   return glob_match(pattern, name);
+}
+
+// Adds to `kept` (sorted indices) the setup and cleanup tests of the fixtures its tests
+// require, and theirs in turn, as ctest does for a test selected with -R.
+void add_fixture_tests(const std::vector<JobSpec>& jobs, std::vector<std::size_t>& kept) {
+  std::vector<bool> in(jobs.size(), false);
+  for (const std::size_t i : kept) in[i] = true;
+  std::set<std::string> fixtures;
+  for (std::size_t k = 0; k < kept.size(); ++k) {  // grows while it is walked
+    for (const auto& f : jobs[kept[k]].fixtures_required) {
+      if (!fixtures.insert(f).second) continue;
+      for (std::size_t j = 0; j < jobs.size(); ++j) {
+        const auto provides = [&](const std::vector<std::string>& list) {
+          return std::find(list.begin(), list.end(), f) != list.end();
+        };
+        if (!in[j] && (provides(jobs[j].fixtures_setup) || provides(jobs[j].fixtures_cleanup))) {
+          in[j] = true;
+          kept.push_back(j);
+        }
+      }
+    }
+  }
+  std::sort(kept.begin(), kept.end());
 }
 
 }  // namespace
@@ -53,6 +79,7 @@ std::vector<std::size_t> select_jobs(const std::vector<JobSpec>& jobs,
   std::vector<std::size_t> kept;
   for (std::size_t i = 0; i < jobs.size(); ++i)
     if (passes_filters(names[i], jobs[i].labels, filters)) kept.push_back(i);
+  if (!filters.empty()) add_fixture_tests(jobs, kept);
   if (!partition) return kept;
   const auto n = static_cast<std::uint64_t>(partition->count);
   const auto m = static_cast<std::uint64_t>(partition->index - 1);

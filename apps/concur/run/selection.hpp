@@ -8,7 +8,9 @@
 // other job is kept. Partitions: slice:M/N takes every N-th job starting at the M-th;
 // hash:M/N the jobs whose name hashes (FNV-1a, stable across runs and machines) to
 // bucket M, so a bucket changes only by the jobs added or removed. Every bucket's union
-// is the whole selection, each job exactly once. Pure functions; thread-safe.
+// is the whole selection, each job exactly once. As `ctest -R`, a filter keeps the setup and
+// cleanup tests of every fixture a kept test requires (before partitioning). Pure functions;
+// thread-safe.
 #pragma once
 
 #include <cstddef>

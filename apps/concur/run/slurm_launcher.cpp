@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "popen_job.hpp"
+
 namespace concur::cli::run {
 namespace {
 
@@ -51,31 +53,11 @@ void scancel(const std::string& id, const char* signal) {
   }
 }
 
-class SrunJob : public RunningJob {
+class SrunJob : public PopenBackedJob {
  public:
   SrunJob(sp::Popen p, std::string name, bool inside)
-      : popen_(std::move(p)),
-        out_fd_(popen_.out().fileno()),
-        err_fd_(popen_.err().fileno()),
-        name_(std::move(name)),
-        inside_(inside) {}
-  ~SrunJob() override {
-    if (!popen_.returncode()) kill();
-  }
-  pid_t pid() const override { return popen_.pid(); }
-  const std::string& host() const override { return host_; }
-  std::optional<pid_t> local_process_group() const override { return std::nullopt; }
-  int stdout_fd() const override { return out_fd_; }
-  int stderr_fd() const override { return err_fd_; }
-  void close_stdout() override {
-    if (out_fd_ >= 0) popen_.out().close();
-    out_fd_ = -1;
-  }
-  void close_stderr() override {
-    if (err_fd_ >= 0) popen_.err().close();
-    err_fd_ = -1;
-  }
-  std::optional<int> try_reap() override { return popen_.poll(); }
+      : PopenBackedJob(std::move(p), "slurm"), name_(std::move(name)), inside_(inside) {}
+  ~SrunJob() override { kill_unless_reaped(); }
   void terminate() override {
     if (!popen_.returncode()) scancel(id(), "TERM");
   }
@@ -84,16 +66,14 @@ class SrunJob : public RunningJob {
     scancel(id(), nullptr);
     return popen_.stop(std::chrono::seconds(0));  // srun itself: the step is cancelled already
   }
-  void kill_leftovers() override {}  // Slurm ends the step's processes with the step
+  // kill_leftovers: nothing local; Slurm ends the step's processes with the step.
 
  private:
   const std::string& id() {
     if (id_.empty()) id_ = find_id(name_, inside_);
     return id_;
   }
-  sp::Popen popen_;
-  int out_fd_, err_fd_;
-  std::string name_, id_, host_ = "slurm";
+  std::string name_, id_;
   bool inside_;
 };
 

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "popen_job.hpp"
 #include "remote_wrapper.hpp"
 
 namespace concur::cli::run {
@@ -54,29 +55,10 @@ SshLogin parse_one(std::string_view text) {
 
 // The job's ssh process. Stop requests travel as lines the remote wrapper reads (see
 // remote_wrapper.hpp); kill() also ends the local ssh, so a hung connection cannot hang the run.
-class SshJob : public RunningJob {
+class SshJob : public PopenBackedJob {
  public:
-  SshJob(sp::Popen p, std::string host)
-      : popen_(std::move(p)),
-        out_fd_(popen_.out().fileno()),
-        err_fd_(popen_.err().fileno()),
-        host_(std::move(host)) {}
-  ~SshJob() override {
-    if (!popen_.returncode()) kill();
-  }
-  pid_t pid() const override { return popen_.pid(); }
-  const std::string& host() const override { return host_; }
-  std::optional<pid_t> local_process_group() const override { return std::nullopt; }
-  int stdout_fd() const override { return out_fd_; }
-  int stderr_fd() const override { return err_fd_; }
-  void close_stdout() override {
-    if (out_fd_ >= 0) popen_.out().close();
-    out_fd_ = -1;
-  }
-  void close_stderr() override {
-    if (err_fd_ >= 0) popen_.err().close();
-    err_fd_ = -1;
-  }
+  SshJob(sp::Popen p, std::string host) : PopenBackedJob(std::move(p), std::move(host)) {}
+  ~SshJob() override { kill_unless_reaped(); }
   std::optional<int> try_reap() override {
     auto rc = popen_.poll();
     // ssh killed by a signal we did not send: the connection is gone, as ssh's own 255.
@@ -91,7 +73,7 @@ class SshJob : public RunningJob {
     killed_ = true;
     return popen_.stop(std::chrono::seconds(0));
   }
-  void kill_leftovers() override {}  // the remote wrapper kills what the job left behind
+  // kill_leftovers: nothing local; the remote wrapper kills what the job left behind.
 
  private:
   void tell(const char* line) {
@@ -110,9 +92,6 @@ class SshJob : public RunningJob {
     } catch (const std::exception&) {
     }
   }
-  sp::Popen popen_;
-  int out_fd_, err_fd_;
-  std::string host_;
   bool killed_ = false, stdin_closed_ = false;
 };
 

@@ -37,7 +37,8 @@ std::string status_of(const JobResult& r) {
     return fmt::format("killed by signal {}{}", r.signal,
                        name ? std::string(" (SIG") + name + ")" : "");
   }
-  return fmt::format("exit status {}", r.exit_status);
+  const std::string why = r.reason.empty() ? "" : ": " + printable(r.reason);
+  return fmt::format("exit status {}{}", r.exit_status, why);
 }
 
 // --repeat: per job, how many of its runs passed (jobs that always passed in one line).
@@ -108,6 +109,9 @@ std::string summary_text(const std::vector<JobResult>& results, const Totals& t)
                        r.outcome == Outcome::passed ? "; allowed by --allow-leaks" : "");
       for (const auto& p : r.leftovers) s += "    | " + printable(p) + "\n";
     }
+    if (r.outcome == Outcome::skipped && !r.reason.empty())
+      s += fmt::format("{} #{} {}: {}\n", r.started ? "SKIPPED" : "NOT RUN", r.seq, label(r),
+                       printable(r.reason));
     if (r.slow && r.outcome != Outcome::timed_out)
       s += fmt::format("SLOW #{} {}: took {:.3f}s\n", r.seq, label(r), r.runtime);
   }
