@@ -16,6 +16,7 @@ namespace concur {
 
 /// A wait ended at its deadline with the awaited thing not ready. Derives std::runtime_error.
 struct TimeoutError : std::runtime_error {
+  /// `what` names what timed out.
   explicit TimeoutError(const std::string& what = "timed out") : std::runtime_error(what) {}
 };
 

@@ -169,13 +169,19 @@ class SimpleQueue {
     (void)timeout;
     q_.put(std::move(item));
   }
+  /// Adds `item` (never blocks).
   void put_nowait(T item) { q_.put(std::move(item)); }
+  /// Adds `item`; always true (the queue is unbounded). The timeout is ignored.
   bool try_put(T item, std::optional<Duration> = {}) { return q_.try_put(std::move(item)); }
   /// Throws Empty (block=false, or timeout expired).
   T get(bool block = true, std::optional<Duration> timeout = {}) { return q_.get(block, timeout); }
+  /// get(false): throws Empty at once if no item is there.
   T get_nowait() { return q_.get(false); }
+  /// get() that returns nullopt instead of throwing Empty (no timeout: do not wait).
   std::optional<T> try_get(std::optional<Duration> timeout = {}) { return q_.try_get(timeout); }
+  /// A snapshot of the number of items.
   std::size_t qsize() const noexcept { return q_.qsize(); }
+  /// A snapshot: no item waiting.
   bool empty() const noexcept { return q_.empty(); }
 
  private:

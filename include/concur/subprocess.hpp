@@ -31,9 +31,10 @@ namespace concur::subprocess {
 
 /// The outcome of run().
 struct CompletedProcess {
-  std::vector<std::string> args;
-  int returncode;        ///< negative N: killed by signal N (as Python)
-  std::string out, err;  ///< captured bytes ("" where not piped)
+  std::vector<std::string> args;  ///< the args as given to run()
+  int returncode;                 ///< negative N: killed by signal N (as Python)
+  std::string out;                ///< captured stdout ("" where not piped)
+  std::string err;                ///< captured stderr ("" where not piped)
   /// Throws CalledProcessError if returncode != 0.
   void check_returncode() const;
 };

@@ -259,6 +259,29 @@ TEST_F(HistoryFile, CorruptAndForeignFilesAreIgnoredWithOneWarning) {
   EXPECT_NE(warnings[1].find("not a concur run history"), std::string::npos);
 }
 
+TEST_F(HistoryFile, ReadsAFileOfManyChunksAndRefusesOneOver64MiB) {
+  std::vector<std::string> warnings;
+  const auto warn = [&](const std::string& w) { warnings.push_back(w); };
+  std::string text = R"({"tool": "concur run history", "version": 1, "jobs": {)";
+  for (int i = 0; i < 5000; ++i)  // ~250 KiB: the reader's 64 KiB chunks, several times
+    text += (i ? ", " : "") + std::string("\"job-") + std::to_string(i) + std::string(20, 'x') +
+            "\": {\"s\": " + std::to_string(i) + ", \"runs\": 1}";
+  text += "}}";
+  std::ofstream(path("big.json")) << text;
+  const History big = History::load(path("big.json"), warn);
+  EXPECT_EQ(big.size(), 5000u);
+  EXPECT_DOUBLE_EQ(*big.expected("job-4999" + std::string(20, 'x')), 4999.0);
+  EXPECT_TRUE(warnings.empty());
+
+  std::ofstream(path("huge.json")) << "{";
+  std::filesystem::resize_file(path("huge.json"), (std::size_t{64} << 20) + 1);  // sparse
+  const History huge = History::load(path("huge.json"), warn);
+  EXPECT_EQ(huge.size(), 0u);
+  EXPECT_TRUE(huge.writable());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("larger than 64 MiB"), std::string::npos) << warnings[0];
+}
+
 TEST_F(HistoryFile, LongestFirstWithUnknownJobsFirst) {
   History h = History::load(path("none.json"), [](const std::string&) {});
   h.record("short", 1);

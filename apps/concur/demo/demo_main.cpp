@@ -13,6 +13,7 @@
 
 #include "commands.hpp"
 #include "machine.hpp"
+#include "options.hpp"
 #include "sections.hpp"
 #include "usage_format.hpp"
 
@@ -27,47 +28,21 @@ struct SectionEntry {
 };
 
 constexpr SectionEntry kSections[] = {
-    {"subprocess", "concur::subprocess: run programs, talk to them through pipes, time them out",
+    {demo::kSectionNames[0],
+     "concur::subprocess: run programs, talk to them through pipes, time them out",
      demo::subprocess_section},
-    {"threading", "concur::threading, queue, futures: threads that really run in parallel",
+    {demo::kSectionNames[1],
+     "concur::threading, queue, futures: threads that really run in parallel",
      demo::threading_section},
-    {"multiprocessing", "concur::multiprocessing: worker processes, what they copy and share",
+    {demo::kSectionNames[2], "concur::multiprocessing: worker processes, what they copy and share",
      demo::multiprocessing_section},
-    {"spawn", "the spawn start method: Python's re-import of __main__ vs a C++ program image",
+    {demo::kSectionNames[3],
+     "the spawn start method: Python's re-import of __main__ vs a C++ program image",
      demo::spawn_section},
 };
+static_assert(std::size(kSections) == demo::kSectionNames.size());
 
-struct DemoOptions {
-  bool quick = false;
-  bool json = false;
-  bool python = true;
-  std::vector<std::string> sections;
-};
-
-bool known_section(std::string_view name) {
-  for (const auto& s : kSections) {
-    if (s.name == name) return true;
-  }
-  return false;
-}
-
-std::string section_names() {
-  std::string names;
-  for (std::size_t i = 0; i < std::size(kSections); ++i)
-    names += (i == 0                          ? ""
-              : i + 1 == std::size(kSections) ? " or "
-                                              : ", ") +
-             std::string(kSections[i].name);
-  return names;
-}
-
-bool wanted(const DemoOptions& options, std::string_view name) {
-  if (options.sections.empty()) return true;
-  for (const auto& s : options.sections) {
-    if (s == name) return true;
-  }
-  return false;
-}
+using demo::DemoOptions;
 
 bool colour_on(std::FILE* out) {
   const char* no_color = std::getenv("NO_COLOR");
@@ -97,7 +72,7 @@ int run_demo(const DemoOptions& options) {
   }
 
   for (const auto& section : kSections) {
-    if (!wanted(options, section.name)) continue;
+    if (!demo::wanted(options, section.name)) continue;
     report.section(section.name, section.about);
     section.run(ctx);
   }
@@ -130,19 +105,7 @@ class DemoCommand : public Subcommand {
         "0 (1 if an experiment failed, 2 on bad usage).\n"
         "\n"
         "Colour is used on a terminal, unless NO_COLOR is set.");
-    app.add_flag("--quick", options_.quick, "small sizes: the whole demo in a few seconds");
-    app.add_flag("--json", options_.json,
-                 "print the closing table as JSON on stdout (the narrative goes to stderr)");
-    app.add_option("--section", options_.sections,
-                   "run one section only: " + section_names() + " (repeatable)")
-        ->type_name("NAME")
-        ->allow_extra_args(false)
-        ->check([](const std::string& name) {
-          return known_section(name)
-                     ? std::string()
-                     : "unknown section '" + name + "' (choose " + section_names() + ")";
-        });
-    app.add_flag("!--no-python", options_.python, "C++ alone: do not run the Python twins");
+    demo::declare_demo_options(app, options_);
   }
   CLI::App& app() override { return app_; }
   int run() override { return run_demo(options_); }

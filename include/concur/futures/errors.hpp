@@ -17,6 +17,7 @@ namespace concur::futures {
 
 /// result()/exception() of a cancelled future (Python's CancelledError).
 struct CancelledError : std::runtime_error {
+  /// `what` is the message what() returns.
   explicit CancelledError(const std::string& what = "concur::futures: the future was cancelled")
       : std::runtime_error(what) {}
 };
@@ -24,6 +25,7 @@ struct CancelledError : std::runtime_error {
 /// set_result()/set_exception() on a future that is already done, or on one that an executor
 /// completes (Python's InvalidStateError).
 struct InvalidStateError : std::logic_error {
+  /// `what` names the call and the state it found.
   explicit InvalidStateError(const std::string& what) : std::logic_error(what) {}
 };
 
@@ -34,14 +36,17 @@ using TimeoutError = concur::TimeoutError;
 /// An executor's initializer failed: the pool refuses new work, and work it had not started
 /// fails with this error.
 struct BrokenExecutor : std::runtime_error {
+  /// `what` says why the executor broke.
   explicit BrokenExecutor(const std::string& what) : std::runtime_error(what) {}
 };
 /// A ThreadPoolExecutor whose initializer threw.
 struct BrokenThreadPool : BrokenExecutor {
+  /// `what` says why the pool broke (the initializer's error).
   explicit BrokenThreadPool(const std::string& what) : BrokenExecutor(what) {}
 };
 /// A ProcessPoolExecutor whose workers cannot run (an initializer failed in a worker).
 struct BrokenProcessPool : BrokenExecutor {
+  /// `what` says why the pool broke.
   explicit BrokenProcessPool(const std::string& what) : BrokenExecutor(what) {}
 };
 

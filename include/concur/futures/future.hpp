@@ -48,6 +48,7 @@
 
 namespace concur::futures {
 
+/// Python's concurrent.futures.Future (defined below).
 template <class T>
 class Future;
 
@@ -82,6 +83,15 @@ struct ResultRef<void> {
 
 }  // namespace detail
 
+/// Python's concurrent.futures.Future: a shared handle to one result that an executor (or
+/// set_result()/set_exception()) provides later. Copies refer to the same result.
+/// Thread safety: every member of one Future, and of its copies, may be called from any
+/// thread at once (except assigning to the same handle object from two threads).
+/// @code
+/// concur::futures::ThreadPoolExecutor pool(2);
+/// auto f = pool.submit([](int x) { return x * x; }, 7);  // Future<int>
+/// int v = f.result(1s);  // 49; TimeoutError if not done within 1 s
+/// @endcode
 template <class T>
 class Future {
   using State = detail::FutureState<T>;
@@ -93,14 +103,18 @@ class Future {
 
   /// A new pending future (Python's Future()), to be completed with set_result/set_exception.
   Future() : s_(new detail::PlainState<T>()) {}
+  /// Another handle to the same result.
   Future(const Future& o) noexcept : s_(o.s_) {
     if (s_) s_->add_ref();
   }
+  /// Takes over the handle; the source becomes invalid (valid() is false).
   Future(Future&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  /// Makes this handle refer to the result `o` refers to.
   Future& operator=(const Future& o) noexcept {
     Future(o).swap(*this);
     return *this;
   }
+  /// Takes over `o`'s handle; `o` becomes invalid.
   Future& operator=(Future&& o) noexcept {
     Future(std::move(o)).swap(*this);
     return *this;
@@ -108,6 +122,7 @@ class Future {
   ~Future() {
     if (s_) s_->release();
   }
+  /// Exchanges the two handles.
   void swap(Future& o) noexcept { std::swap(s_, o.s_); }
 
   /// For executors: adopts a reference to `state` that the caller holds.
@@ -134,12 +149,14 @@ class Future {
   /// Cancels the future if it is pending (true), or if it was cancelled already (true); false
   /// if it is running or done. Callbacks and waiters are told at once.
   bool cancel() { return state().cancel(); }
+  /// Whether cancel() succeeded (a cancelled future is also done()).
   bool cancelled() const { return phase() == detail::phase::cancelled; }
   /// Running: started by an executor (or being completed), not yet done.
   bool running() const {
     const std::uint32_t p = phase();
     return p == detail::phase::running || p == detail::phase::completing;
   }
+  /// Finished (with a result or an exception) or cancelled.
   bool done() const { return detail::is_done(state().word()); }
 
   /// Calls fn(*this) once the future is done: now, on this thread, if it already is; else on
@@ -154,7 +171,7 @@ class Future {
   result_type get() const { return result(); }
   /// Waits until done (never throws for the task's failure).
   void wait() const { state().wait_until(detail::Deadline::never()); }
-  /// Waits at most `timeout`: std::future_status::ready or ::timeout.
+  /// Waits at most `timeout`: std::future_status::ready or std::future_status::timeout.
   std::future_status wait_for(Duration timeout) const {
     return state().wait_until(detail::Deadline::after(timeout)) ? std::future_status::ready
                                                                 : std::future_status::timeout;
@@ -187,6 +204,7 @@ class Future {
     }
     s_->publish(detail::phase::completing, false);
   }
+  /// Completes a Future<void>. InvalidStateError if it is done already, or if an executor made it.
   void set_result() requires std::is_void_v<T> {
     claim("set_result");
     s_->store_value();

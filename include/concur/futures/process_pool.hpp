@@ -50,6 +50,7 @@
 
 namespace concur::futures {
 
+/// How a ProcessPoolExecutor starts and recycles its workers.
 struct ProcessPoolOptions {
   /// How workers start; by default the one set by multiprocessing::set_start_method().
   multiprocessing::StartMethod mp_context = multiprocessing::get_start_method();
@@ -171,6 +172,17 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
 
 }  // namespace detail
 
+/// Python's concurrent.futures.ProcessPoolExecutor, on multiprocessing::Pool's workers: submit()
+/// returns a Future completed when the worker's result comes back; a worker that dies fails
+/// only its task (multiprocessing::WorkerCrashed) and is replaced. F is a function pointer or a
+/// capture-less lambda; arguments and results travel serialised.
+/// Throws std::system_error if the workers cannot start.
+/// Thread safety: every member may be called from any thread (the destructor excepted).
+/// @code
+/// concur::futures::ProcessPoolExecutor pool(2);
+/// auto f = pool.submit(+[](int x) { return x * x; }, 7);  // Future<int>
+/// int v = f.result();                                      // 49
+/// @endcode
 class ProcessPoolExecutor {
  public:
   /// Starts max_workers worker processes (0: multiprocessing::cpu_count()).
@@ -240,6 +252,7 @@ class ProcessPoolExecutor {
 
   /// *beyond*: the number of worker processes, and the pids of the current ones.
   unsigned max_workers() const { return pool_.processes(); }
+  /// The pids of the current workers (a snapshot).
   std::vector<pid_t> pids() const { return pool_.pids(); }
 
  private:

@@ -55,6 +55,7 @@
 
 namespace concur::futures {
 
+/// How a ThreadPoolExecutor names and prepares its threads.
 struct ThreadPoolOptions {
   /// Workers are named PREFIX-0, PREFIX-1 ...
   std::string thread_name_prefix = "concur-pool";
@@ -103,6 +104,15 @@ struct MapHelper final : concur::detail::PoolTask {
 
 }  // namespace detail
 
+/// Python's concurrent.futures.ThreadPoolExecutor: a fixed set of threads running submitted
+/// calls; submit() returns a Future with the call's result or exception, map() runs a range
+/// in ordered chunks. The destructor is shutdown(true).
+/// Thread safety: every member may be called from any thread (the destructor excepted).
+/// @code
+/// concur::futures::ThreadPoolExecutor pool(4);
+/// auto f = pool.submit([](int x) { return x * x; }, 7);  // Future<int>
+/// int v = f.result();                                     // 49, or rethrows the task's error
+/// @endcode
 class ThreadPoolExecutor {
  public:
   /// Starts max_workers threads (0 = the CPUs this process may use). Throws std::system_error

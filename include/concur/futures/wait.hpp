@@ -42,9 +42,14 @@ namespace concur::futures {
 enum class ReturnWhen { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED };
 using enum ReturnWhen;
 
+/// What wait() returns (Python's DoneAndNotDoneFutures): the futures that were done when it
+/// returned, and the others, each without repeats.
 template <class T>
 struct DoneAndNotDone {
-  std::vector<Future<T>> done, not_done;
+  /// The futures that were finished or cancelled.
+  std::vector<Future<T>> done;
+  /// The others (pending or running).
+  std::vector<Future<T>> not_done;
 };
 
 namespace detail {
@@ -131,19 +136,26 @@ class AsCompleted {
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
  public:
+  /// An input iterator over the futures in completion order; compare with end().
   class iterator {
    public:
+    /// The element: a future that is done.
     using value_type = Future<T>;
+    /// Required of an iterator; unused.
     using difference_type = std::ptrdiff_t;
+    /// Single pass: each future is yielded once.
     using iterator_concept = std::input_iterator_tag;
     iterator() = default;
+    /// The future just yielded (done).
     const Future<T>& operator*() const { return owner_->fs_[owner_->current_]; }
+    /// The future just yielded (done).
     const Future<T>* operator->() const { return &**this; }
     /// Waits for the next future to complete; TimeoutError past the deadline.
     iterator& operator++() {
       owner_->advance();
       return *this;
     }
+    /// ++it (an input iterator's post-increment returns nothing useful).
     void operator++(int) { ++*this; }
     friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
 
@@ -154,6 +166,8 @@ class AsCompleted {
     AsCompleted* owner_ = nullptr;
   };
 
+  /// Watches `fs` (duplicates collapsed); `timeout` counts from here for the whole range.
+  /// Throws std::invalid_argument for a negative timeout, std::future_error for an invalid future.
   AsCompleted(std::vector<Future<T>> fs, std::optional<Duration> timeout)
       : fs_((concur::detail::check_timeout(timeout), detail::unique_futures(std::move(fs)))),
         deadline_(detail::Deadline::after(timeout)) {
@@ -164,6 +178,7 @@ class AsCompleted {
     for (std::size_t i : pending)
       if (!waiter_->watch(i, *fs_[i].state_ptr())) ready_.push_back(i);
   }
+  /// Takes over the range (as as_completed() returns it).
   AsCompleted(AsCompleted&& o) noexcept
       : fs_(std::move(o.fs_)),
         ready_(std::move(o.ready_)),
@@ -186,6 +201,7 @@ class AsCompleted {
     }
     return iterator(this);
   }
+  /// The end of the range: reached once every future was yielded.
   std::default_sentinel_t end() const noexcept { return {}; }
   /// How many futures the range yields in all (after collapsing duplicates).
   std::size_t size() const noexcept { return fs_.size(); }

@@ -38,12 +38,22 @@ struct result_callback<void> {
 };
 }  // namespace detail
 
+/// Python's multiprocessing.pool.AsyncResult: the result of Pool::apply_async(), map_async()
+/// or starmap_async(), ready once every task of the call is done.
+/// Thread safety: all members are safe from any thread.
+/// @code
+/// auto r = pool.apply_async(+[](int x) { return x * x; }, 7);
+/// int v = r.get(1s);  // concur::TimeoutError if not ready within 1 s
+/// @endcode
 template <class R>
 class AsyncResult {
  public:
+  /// Turns the finished tasks' bytes into the result (set by Pool).
   using Decode = std::function<R(const detail::TaskGroup&)>;
+  /// What callback() takes: void(const R&), or void() for R = void.
   using Callback = typename detail::result_callback<R>::type;
 
+  /// Made by Pool: the result of the tasks of `group`, decoded by `decode`.
   AsyncResult(std::shared_ptr<detail::TaskGroup> group, Decode decode)
       : group_(std::move(group)), decode_(std::move(decode)) {}
 
@@ -62,6 +72,7 @@ class AsyncResult {
     if (!group_->wait_all(timeout))
       throw concur::TimeoutError("concur::multiprocessing: AsyncResult timed out");
   }
+  /// Whether every task of the call is done (successfully or not).
   bool ready() const { return group_->ready(); }
   /// Whether every task succeeded. Throws std::invalid_argument if not ready (as Python).
   bool successful() const {

@@ -55,6 +55,16 @@ struct EOFError : ProcessError {
   using ProcessError::ProcessError;
 };
 
+/// One end of a message connection (Python's multiprocessing.connection.Connection): Pipe()
+/// makes two, Listener::accept() and Client() one. Messages are length-prefixed frames;
+/// values travel serialised (handles as fds over AF_UNIX). Copies share the end.
+/// Thread safety: one thread may send while another receives; two concurrent senders (or
+/// receivers) on one end must be serialised by the caller, as in Python.
+/// @code
+/// auto [a, b] = concur::multiprocessing::Pipe();
+/// a.send(std::string("hi"));
+/// std::string s = b.recv<std::string>();
+/// @endcode
 class Connection {
  public:
   /// Takes ownership of a connected stream socket (or pipe) fd. An empty handle if fd < 0.
@@ -91,20 +101,25 @@ class Connection {
   }
   /// The longest message recv()/recv_bytes() accept (default 1 GiB). Shared by all copies.
   void set_max_message_size(std::size_t n);
+  /// The longest message recv()/recv_bytes() accept (see set_max_message_size()).
   std::size_t max_message_size() const;
 
   /// Whether data (or EOF) is available within `timeout`. Throws ProcessError if closed.
   bool poll(Duration timeout = Duration::zero());
   /// Closes this end (for every copy of the handle). Never throws.
   void close();
+  /// Whether this end is closed (close() on any copy of it) or an empty handle.
   bool closed() const;
   /// The socket's fd (for wait(), poll, epoll); -1 once closed.
   int fileno() const;
 
+  /// Serialisation (cereal): the socket's fd travels (SCM_RIGHTS); the receiver gets a
+  /// duplicate of this end.
   template <class Archive>
   void save(Archive& ar) const {
     ar(detail::attach_fd(fileno()));
   }
+  /// Adopts an end written by save().
   template <class Archive>
   void load(Archive& ar) {
     std::uint32_t index = 0;
@@ -150,10 +165,13 @@ struct AuthenticationError : ProcessError {
 /// std::system_error (EADDRINUSE...) naming the address.
 class Listener {
  public:
+  /// Binds and listens on `address` (see the class) with a listen queue of `backlog`.
   explicit Listener(std::string address, std::optional<std::string> authkey = {},
                     int backlog = 128);
   ~Listener();  // close()
+  /// Takes over the socket; the source is left closed.
   Listener(Listener&&) noexcept;
+  /// Closes this listener, then takes over the other one's socket.
   Listener& operator=(Listener&&) noexcept;
 
   /// Waits for a client and returns its connection, authenticated if there is a key.

@@ -33,16 +33,22 @@ struct ProcessError : std::runtime_error {
 /// fails; the pool replaces the worker and goes on. `exitcode` as Process::exitcode():
 /// negative N for signal N.
 struct WorkerCrashed : ProcessError {
+  /// `what` says which task and worker; `code` is the worker's exit code.
   WorkerCrashed(const std::string& what, int code) : ProcessError(what), exitcode(code) {}
+  /// The dead worker's exit code: negative N for signal N.
   int exitcode;
 };
 
 /// A task threw a type this process cannot rebuild: `type` is its demangled name, `message`
 /// its what() (empty if it was not a std::exception).
 struct RemoteError : ProcessError {
+  /// what() is "type: message".
   RemoteError(std::string t, std::string m)
       : ProcessError(t + ": " + m), type(std::move(t)), message(std::move(m)) {}
-  std::string type, message;
+  /// The demangled name of the type the task threw.
+  std::string type;
+  /// Its what() (empty if it was not a std::exception).
+  std::string message;
 };
 
 /// Python's multiprocessing.TimeoutError: the library's one timeout type.

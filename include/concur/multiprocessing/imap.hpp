@@ -153,12 +153,21 @@ class RangeSource : public TaskSource {
 
 }  // namespace detail
 
+/// What Pool::imap() and Pool::imap_unordered() return (Python's IMapIterator): results as
+/// they arrive, in input order (imap) or completion order (imap_unordered). Items are sent
+/// to the workers lazily; destroying the iterator abandons the rest. Move-only; one thread
+/// at a time.
+/// @code
+/// for (int r : pool.imap(+[](int x) { return x * x; }, std::vector{1, 2, 3})) use(r);
+/// @endcode
 template <class R>
 class IMapIterator {
  public:
+  /// Made by Pool: reads results from `stream`; `abandon` stops the feeding when destroyed.
   IMapIterator(std::shared_ptr<detail::TaskStream> stream, std::function<void()> abandon,
                bool ordered)
       : stream_(std::move(stream)), abandon_(std::move(abandon)), ordered_(ordered) {}
+  /// Takes over the iteration; the source is left empty.
   IMapIterator(IMapIterator&& o) noexcept
       : stream_(std::move(o.stream_)),
         abandon_(std::exchange(o.abandon_, nullptr)),
@@ -193,18 +202,27 @@ class IMapIterator {
     return std::move(buffer_[pos_++]);
   }
 
+  /// An input iterator over the remaining results (each yielded once); compare with end().
+  /// Dereferencing past the end is undefined. Throws as next() does.
   class iterator {
    public:
+    /// A task's result.
     using value_type = R;
+    /// Required of an iterator; unused.
     using difference_type = std::ptrdiff_t;
     iterator() = default;
+    /// Starts at the next result of `owner` (waits for it).
     explicit iterator(IMapIterator* owner) : owner_(owner) { advance(); }
+    /// The current result.
     R& operator*() const { return **current_; }
+    /// Waits for the next result.
     iterator& operator++() {
       advance();
       return *this;
     }
+    /// ++it.
     void operator++(int) { advance(); }
+    /// True past the last result.
     bool operator==(std::default_sentinel_t) const { return !current_; }
 
    private:
@@ -215,7 +233,9 @@ class IMapIterator {
     IMapIterator* owner_ = nullptr;
     std::shared_ptr<std::optional<R>> current_;
   };
+  /// An iterator at the next result (waits for it, without a timeout).
   iterator begin() { return iterator(this); }
+  /// The end of the results.
   std::default_sentinel_t end() { return {}; }
 
  private:

@@ -21,6 +21,10 @@
 
 namespace concur::multiprocessing {
 
+/// PoolOptions::initializer (Python's initializer= and initargs=): a call run once in every
+/// new worker before its first task. If it fails, the pool is broken: tasks not yet started
+/// fail with its exception (WorkerCrashed if it killed the worker). Immutable once made;
+/// copies share the serialised call.
 class Initializer {
  public:
   /// No initializer.
@@ -31,6 +35,7 @@ class Initializer {
       : call_(std::make_shared<detail::Message>(detail::call_message(f, std::move(args)...))) {
     call_->body.finish();
   }
+  /// Whether there is a call to run.
   explicit operator bool() const { return static_cast<bool>(call_); }
 
   /// Internal: the serialized call (a Kind::task message; sending it does not consume it).

@@ -40,6 +40,7 @@
 
 namespace concur::multiprocessing {
 
+/// How a Pool starts and recycles its workers.
 struct PoolOptions {
   /// fork (default: the one set by set_start_method()) or forkserver.
   StartMethod start_method = StartMethod::fork;
@@ -49,6 +50,15 @@ struct PoolOptions {
   Initializer initializer{};
 };
 
+/// Python's multiprocessing.Pool: a fixed number of worker processes running tasks. F is a
+/// function pointer or a capture-less lambda; arguments and results travel serialised. A
+/// worker that dies fails only its task (WorkerCrashed) and is replaced. The destructor
+/// kills and reaps the workers (unfinished tasks fail).
+/// Thread safety: every member except the destructor may be called from any thread.
+/// @code
+/// concur::multiprocessing::Pool pool(2);
+/// std::vector<int> doubled = pool.map(+[](int x) { return x * 2; }, std::vector{1, 2, 3});
+/// @endcode
 class Pool {
  public:
   /// Starts `processes` workers (0: cpu_count()).
@@ -68,6 +78,8 @@ class Pool {
   auto apply(F f, A... args) {
     return apply_async(f, std::move(args)...).get();
   }
+  /// f(args...) in a worker, without waiting: an AsyncResult of its result. Throws
+  /// std::invalid_argument on a closed pool, what serialising the arguments throws.
   template <class F, class... A>
   auto apply_async(F f, A... args) {
     using R = std::decay_t<std::invoke_result_t<F, std::decay_t<A>...>>;
@@ -84,26 +96,36 @@ class Pool {
     });
   }
 
+  /// f(item) for every item, sent in chunks of `chunksize` (0: ceil(n / (4 × processes))):
+  /// an AsyncResult of the std::vector of results, in input order. Items are serialised now,
+  /// in this thread. Throws std::invalid_argument on a closed pool.
   template <class F, class Range>
   auto map_async(F f, Range&& items, std::size_t chunksize = 0) {
     return submit_chunks<false>(f, items, chunksize);
   }
+  /// map_async(...).get(): waits and returns the results in input order; rethrows the first
+  /// failed task's error.
   template <class F, class Range>
   auto map(F f, Range&& items, std::size_t chunksize = 0) {
     return map_async(f, std::forward<Range>(items), chunksize).get();
   }
+  /// map_async() for a range of tuples: each task calls std::apply(f, tuple).
   template <class F, class Range>
   auto starmap_async(F f, Range&& tuples, std::size_t chunksize = 0) {
     return submit_chunks<true>(f, tuples, chunksize);
   }
+  /// starmap_async(...).get(): waits and returns the results in input order.
   template <class F, class Range>
   auto starmap(F f, Range&& tuples, std::size_t chunksize = 0) {
     return starmap_async(f, std::forward<Range>(tuples), chunksize).get();
   }
+  /// Lazy map() (Python's imap): an IMapIterator yielding f(item) in input order, as results
+  /// arrive; items are sent `chunksize` at a time. Throws as map_async() for bad arguments.
   template <class F, class Range>
   auto imap(F f, Range&& items, std::size_t chunksize = 1) {
     return lazy(f, std::forward<Range>(items), chunksize, true);
   }
+  /// imap() yielding results in completion order.
   template <class F, class Range>
   auto imap_unordered(F f, Range&& items, std::size_t chunksize = 1) {
     return lazy(f, std::forward<Range>(items), chunksize, false);
@@ -118,6 +140,7 @@ class Pool {
 
   /// Extra: the number of workers, and the pids of the current workers.
   unsigned processes() const { return core_->processes(); }
+  /// The pids of the current workers (a snapshot; replaced workers have new ones).
   std::vector<pid_t> pids() const { return core_->pids(); }
   /// Internal (futures::ProcessPoolExecutor submits single calls through it): the engine.
   detail::PoolEngine& core() noexcept { return *core_; }

@@ -40,16 +40,33 @@ class WorkerLink;
 std::string next_process_name();
 }  // namespace detail
 
+/// How a Process is made (designated initialisers: `{.name = "w", .daemon = true}`).
 struct ProcessOptions {
+  /// The process's name (current_process().name in the child); empty: "Process-N".
   std::string name{};  // empty: "Process-N"
+  /// A daemon child is terminated, not joined, by the destructor and may not start children.
   bool daemon = false;
+  /// fork, spawn or forkserver for this child; empty: get_start_method().
   std::optional<StartMethod> start_method{};  // empty: get_start_method()
 };
 
+/// Python's multiprocessing.Process: runs `target(args...)` in a child process. The target is
+/// a function pointer or a capture-less lambda; the arguments are serialised at construction
+/// and travel as task arguments do (handles as fds). The child exits 0 when the target
+/// returns, 1 when it throws (after printing the exception to stderr).
+/// Thread safety: one Process object is used by one thread at a time.
+/// @code
+/// concur::multiprocessing::Process p(+[](int n) { std::printf("%d\n", n); }, 42);
+/// p.start();
+/// p.join();  // p.exitcode() == 0
+/// @endcode
 class Process {
  public:
+  /// A process that will run `target(args...)`, with default options. Throws what serialising
+  /// the arguments throws.
   template <class F, class... A>
   explicit Process(F target, A... args) : Process(ProcessOptions{}, target, std::move(args)...) {}
+  /// A process that will run `target(args...)`, named and started as `options` say.
   template <class F, class... A>
   Process(ProcessOptions options, F target, A... args)
       : options_(std::move(options)), call_(detail::call_message(target, std::move(args)...)) {
@@ -58,7 +75,10 @@ class Process {
   }
   /// Joins a started child (terminates a daemon one first).
   ~Process();
+  /// Moves the child (started or not) into this object; the source is left empty.
   Process(Process&&) noexcept;
+  /// Takes the other object's child. A started child this object held is not joined here
+  /// (it stays in active_children()): join it before assigning.
   Process& operator=(Process&&) noexcept;
 
   /// Starts the child. Throws ProcessError if already started or if this process is a
@@ -76,11 +96,14 @@ class Process {
   pid_t pid() const;
   /// Sends SIGTERM / SIGKILL (nothing if not running).
   void terminate();
+  /// Sends SIGKILL (nothing if not running).
   void kill();
   /// Releases the child's resources (its pidfd, its entry in active_children()). Throws
   /// std::invalid_argument if it is still running. Idempotent.
   void close();
+  /// The process's name (ProcessOptions::name, or "Process-N"). Valid after close().
   std::string name() const { return options_.name; }
+  /// Whether it is a daemon process. Valid after close().
   bool daemon() const { return options_.daemon; }
   /// A pidfd of the child: readable (poll/epoll, multiprocessing::wait) once it has ended.
   /// Owned by the Process. Throws ProcessError before start().
@@ -96,7 +119,9 @@ class Process {
 
 /// A process's name and pid.
 struct ProcessInfo {
+  /// The process's name ("MainProcess", a Process's name, "ForkPoolWorker-N"...).
   std::string name;
+  /// Its process id.
   pid_t pid;
 };
 /// This process: "MainProcess" in the program, the Process's name in a child, and

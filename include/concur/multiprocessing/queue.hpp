@@ -167,7 +167,9 @@ class Queue {
     if (!v) throw Empty();
     return std::move(*v);
   }
+  /// put(item, false): throws queue::Full at once if a bounded queue is full.
   void put_nowait(T item) { put(std::move(item), false); }
+  /// get(false): throws queue::Empty at once if no item is there.
   T get_nowait() { return get(false); }
   /// put() that returns false instead of throwing Full (no timeout: do not wait).
   bool try_put(T item, std::optional<Duration> timeout = {}) {
@@ -184,8 +186,11 @@ class Queue {
   }
   /// Items put and not yet got, in every process (a snapshot).
   std::size_t qsize() const { return q_.qsize(); }
+  /// A snapshot: qsize() == 0 (another process may change it right after).
   bool empty() const { return qsize() == 0; }
+  /// A snapshot: bounded and holding maxsize() items.
   bool full() const { return q_.maxsize() != 0 && qsize() >= q_.maxsize(); }
+  /// The bound given to the constructor (0: unbounded).
   std::size_t maxsize() const { return q_.maxsize(); }
   /// This process will put no more; the feeder flushes its buffer, then ends.
   void close() { q_.close(); }
@@ -195,13 +200,17 @@ class Queue {
   /// Buffered items are not waited for at exit (nor by join_thread()); they may be lost.
   void cancel_join_thread() { q_.cancel_join_thread(); }
 
+  /// Serialisation (cereal) of the handle: its fds travel (SCM_RIGHTS), the receiver uses the
+  /// same queue.
   template <class Archive>
   void serialize(Archive& ar) {
     ar(q_);
   }
 
  protected:
+  /// For JoinableQueue: a handle to no queue, assigned by the derived constructor.
   explicit Queue(std::nullptr_t) : q_(nullptr) {}
+  /// The shared queue of encoded items this handle refers to.
   detail::ByteQueue q_;
 
  private:
@@ -216,6 +225,8 @@ class Queue {
 template <class T>
 class JoinableQueue : public Queue<T> {
  public:
+  /// maxsize 0: unbounded. Throws std::system_error if the shared memory or the socket cannot
+  /// be made.
   explicit JoinableQueue(std::size_t maxsize = 0) : Queue<T>(nullptr) {
     this->q_ = detail::ByteQueue(maxsize, true);
   }
@@ -229,21 +240,28 @@ class JoinableQueue : public Queue<T> {
 template <class T>
 class SimpleQueue {
  public:
+  /// A new, empty queue. Throws std::system_error if its shared memory or socket cannot be made.
   SimpleQueue() : q_(0, false) {}
+  /// Adds `item`; never waits (the queue is unbounded). Throws std::invalid_argument after
+  /// close().
   void put(T item) {
     std::string bytes;
     detail::FdList fds;
     detail::encode_item(item, bytes, fds);
     q_.put(std::move(bytes), std::move(fds), true, std::nullopt);
   }
+  /// The oldest item, waiting for one (forever). Throws std::invalid_argument after close().
   T get() {
     detail::QueueItem item;
     q_.get(item, true, std::nullopt);
     return detail::decode_item<T>(item);
   }
+  /// A snapshot: no item waiting.
   bool empty() const { return q_.qsize() == 0; }
+  /// This handle will put and get no more (Python's close()); other handles are unaffected.
   void close() { q_.close(); }
 
+  /// Serialisation (cereal) of the handle: the receiver uses the same queue.
   template <class Archive>
   void serialize(Archive& ar) {
     ar(q_);

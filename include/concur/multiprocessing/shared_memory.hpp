@@ -93,20 +93,28 @@ class SharedMemory {
   /// name is already gone), std::logic_error after close().
   void unlink();
 
+  /// The block's size in bytes (0 for an empty or closed handle).
   std::size_t size() const { return map_ ? map_->size : 0; }
+  /// The whole block as bytes (Python's .buf); empty after close().
   std::span<std::byte> buf() { return {data(), size()}; }
+  /// The whole block as read-only bytes.
   std::span<const std::byte> buf() const { return {data(), size()}; }
+  /// The first byte of the mapping; nullptr for an empty or closed handle.
   std::byte* data() { return map_ ? map_->addr : nullptr; }
+  /// The first byte of the mapping, read-only; nullptr for an empty or closed handle.
   const std::byte* data() const { return map_ ? map_->addr : nullptr; }
   /// The memfd, for passing by hand (owned by the handle).
   int fd() const { return map_ ? map_->fd : -1; }
 
+  /// Serialisation (cereal) of the handle: the memfd travels (SCM_RIGHTS) with the name, the
+  /// receiver maps the same memory.
   template <class Archive>
   void save(Archive& ar) const {
     const bool has = static_cast<bool>(map_);
     ar(has);
     if (has) ar(detail::attach_fd(map_->fd), map_->name);
   }
+  /// Maps a handle written by save(). Throws std::system_error if it cannot be mapped.
   template <class Archive>
   void load(Archive& ar) {
     bool has = false;
@@ -140,6 +148,7 @@ class SharedArray {
   static_assert(std::is_trivially_copyable_v<T>, "SharedArray<T> needs a trivially copyable T");
 
  public:
+  /// `n` zero-initialised elements, with a new Lock. Throws std::system_error.
   explicit SharedArray(std::size_t n) : mem_(n * sizeof(T)), n_(n) {}
   /// The given elements (Python's Array(typecode, [1, 2, 3])).
   SharedArray(std::initializer_list<T> init) : SharedArray(init.size()) {
@@ -148,16 +157,28 @@ class SharedArray {
   /// An empty handle (size 0), to be assigned.
   SharedArray() : lock_(detail::LockOf<T>::type::empty_handle()) {}
 
+  /// The number of elements.
   std::size_t size() const { return n_; }
+  /// Whether size() == 0.
   bool empty() const { return n_ == 0; }
+  /// The first element (nullptr for an empty handle).
   T* data() { return reinterpret_cast<T*>(mem_.data()); }
+  /// The first element, read-only.
   const T* data() const { return reinterpret_cast<const T*>(mem_.data()); }
+  /// Element `i`, unchecked (i < size()). Not atomic: use get_lock() or std::atomic_ref to
+  /// share updates between processes.
   T& operator[](std::size_t i) { return data()[i]; }
+  /// Element `i`, read-only, unchecked.
   const T& operator[](std::size_t i) const { return data()[i]; }
+  /// Iterator to the first element.
   T* begin() { return data(); }
+  /// Iterator past the last element.
   T* end() { return data() + n_; }
+  /// Read-only iterator to the first element.
   const T* begin() const { return data(); }
+  /// Read-only iterator past the last element.
   const T* end() const { return data() + n_; }
+  /// The elements as a span.
   std::span<T> span() { return {data(), n_}; }
   /// The underlying SharedMemory handle.
   const SharedMemory& memory() const { return mem_; }
@@ -165,6 +186,7 @@ class SharedArray {
   /// elements themselves are not locked by it: hold it around a read-modify-write).
   typename detail::LockOf<T>::type& get_lock() { return lock_; }
 
+  /// Serialisation (cereal): the memory and the lock travel as handles, never the elements.
   template <class Archive>
   void serialize(Archive& ar) {
     ar(mem_, lock_);

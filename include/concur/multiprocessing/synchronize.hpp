@@ -114,30 +114,43 @@ Deadline deadline_at(std::chrono::time_point<Clock, D> t) {
 /// A process-shared lock that any thread of any process may release (Python's). Robust.
 class Lock {
  public:
+  /// Makes a new, unlocked lock in its own shared memory. Throws std::system_error when the
+  /// memory cannot be made.
   Lock();
   /// A handle to no lock (to be assigned); SharedArray() uses it.
   static Lock empty_handle() { return Lock(detail::SyncHandle{}); }
+  /// Takes the lock: waits for it (at most `timeout`, forever without one) unless `blocking` is
+  /// false. Returns whether it was taken. Throws std::invalid_argument for a negative timeout or
+  /// a timeout with `blocking` false. A holder process that died is taken over (~50 ms).
   bool acquire(bool blocking = true, std::optional<Duration> timeout = {});
   /// Throws std::logic_error if it was not locked.
   void release();
   /// A snapshot: true while some process holds it.
   bool locked() const;
+  /// Lockable: acquire() without a timeout.
   void lock() { acquire(); }
+  /// Lockable: acquire(false), without waiting.
   bool try_lock();
+  /// Lockable: release().
   void unlock() { release(); }
+  /// TimedLockable: acquire() waiting at most `timeout`.
   template <class Rep, class Per>
   bool try_lock_for(std::chrono::duration<Rep, Per> timeout) {
     return acquire_until_(detail::Deadline::after(timeout));
   }
+  /// TimedLockable: acquire() waiting until `t` (any clock; a non-steady one is read once).
   template <class Clock, class D>
   bool try_lock_until(std::chrono::time_point<Clock, D> t) {
     return acquire_until_(detail::deadline_at(t));
   }
 
+  /// Serialisation (cereal) of the handle: the memfd travels (SCM_RIGHTS), so the receiver
+  /// shares this lock.
   template <class Archive>
   void save(Archive& ar) const {
     h_.save(ar);
   }
+  /// Receives a handle written by save(). Throws ProcessError if it arrived damaged.
   template <class Archive>
   void load(Archive& ar) {
     h_.load_checked(ar, sizeof(detail::LockWords));
@@ -156,27 +169,38 @@ class Lock {
 /// A process-shared re-entrant lock: the owning thread may acquire it again. Robust.
 class RLock {
  public:
+  /// Makes a new, unowned re-entrant lock in its own shared memory. Throws std::system_error.
   RLock();
-  /// Throws std::overflow_error past 2^32-1 nested levels.
+  /// Takes one level: immediately if the calling thread owns it, otherwise waits (at most
+  /// `timeout`) unless `blocking` is false. Returns whether it was taken. Throws
+  /// std::invalid_argument for a negative timeout or a timeout with `blocking` false;
+  /// std::overflow_error past 2^32-1 nested levels.
   bool acquire(bool blocking = true, std::optional<Duration> timeout = {});
   /// One level down. Throws std::logic_error unless the calling thread owns it.
   void release();
+  /// Lockable: acquire() without a timeout.
   void lock() { acquire(); }
+  /// Lockable: acquire(false), without waiting.
   bool try_lock();
+  /// Lockable: release().
   void unlock() { release(); }
+  /// TimedLockable: acquire() waiting at most `timeout`.
   template <class Rep, class Per>
   bool try_lock_for(std::chrono::duration<Rep, Per> timeout) {
     return acquire_until_(detail::Deadline::after(timeout));
   }
+  /// TimedLockable: acquire() waiting until `t`.
   template <class Clock, class D>
   bool try_lock_until(std::chrono::time_point<Clock, D> t) {
     return acquire_until_(detail::deadline_at(t));
   }
 
+  /// Serialisation (cereal) of the handle: the memfd travels, the receiver shares this lock.
   template <class Archive>
   void save(Archive& ar) const {
     h_.save(ar);
   }
+  /// Receives a handle written by save(). Throws ProcessError if it arrived damaged.
   template <class Archive>
   void load(Archive& ar) {
     h_.load_checked(ar, sizeof(detail::RLockWords));
@@ -200,12 +224,20 @@ class RLock {
 class Condition {
  public:
   Condition();  ///< with its own RLock
+  /// A condition over `lock` (shared: other handles of it lock the same lock).
+  /// Throws std::system_error when the shared memory cannot be made.
   explicit Condition(Lock lock);
+  /// A condition over the re-entrant `lock`. Throws std::system_error.
   explicit Condition(RLock lock);
+  /// Acquires the underlying lock (see Lock::acquire / RLock::acquire).
   bool acquire(bool blocking = true, std::optional<Duration> timeout = {});
+  /// Releases the underlying lock. Throws std::logic_error if the caller does not hold it.
   void release();
+  /// Lockable: acquire() without a timeout.
   void lock() { acquire(); }
+  /// Lockable: acquire(false).
   bool try_lock() { return acquire(false); }
+  /// Lockable: release().
   void unlock() { release(); }
   /// Caller holds the lock (else std::logic_error). Releases it, waits for a notify or the
   /// timeout, takes it back; false on timeout.
@@ -226,8 +258,10 @@ class Condition {
   }
   /// Wakes min(n, waiting) waiters. Caller holds the lock (else std::logic_error).
   void notify(std::size_t n = 1);
+  /// Wakes every waiter. Caller holds the lock (else std::logic_error).
   void notify_all();
 
+  /// Serialisation (cereal): the condition's memory and its lock travel as handles.
   template <class Archive>
   void save(Archive& ar) const {
     h_.save(ar);
@@ -237,6 +271,7 @@ class Condition {
     else
       ar(l_);
   }
+  /// Receives a condition written by save(). Throws ProcessError if it arrived damaged.
   template <class Archive>
   void load(Archive& ar) {
     h_.load_checked(ar, sizeof(concur::detail::sync::ConditionCore));
@@ -264,25 +299,34 @@ class Semaphore {
  public:
   /// Throws std::invalid_argument above 2^32-1.
   explicit Semaphore(std::size_t value = 1);
+  /// Decrements the value, waiting (at most `timeout`) while it is 0 unless `blocking` is
+  /// false. Returns whether it was decremented. Throws std::invalid_argument for a negative
+  /// timeout or a timeout with `blocking` false.
   bool acquire(bool blocking = true, std::optional<Duration> timeout = {});
   /// Adds n. Over 2^32-1 (or a BoundedSemaphore's initial value): std::invalid_argument.
   void release(std::size_t n = 1);
   /// The current value (Python's get_value()).
   std::size_t get_value() const;
+  /// Lockable: acquire() without a timeout.
   void lock() { acquire(); }
+  /// Lockable: acquire(false).
   bool try_lock() { return acquire(false); }
+  /// Lockable: release(1).
   void unlock() { release(); }
 
+  /// Serialisation (cereal) of the handle: the receiver shares this semaphore.
   template <class Archive>
   void save(Archive& ar) const {
     h_.save(ar);
   }
+  /// Receives a handle written by save(). Throws ProcessError if it arrived damaged.
   template <class Archive>
   void load(Archive& ar) {
     h_.load_checked(ar, sizeof(Words));
   }
 
  protected:
+  /// For BoundedSemaphore: `bounded` makes release() above `value` throw.
   Semaphore(std::size_t value, bool bounded);
 
  private:
@@ -297,23 +341,31 @@ class Semaphore {
 /// A Semaphore whose release() above the initial value throws std::invalid_argument.
 class BoundedSemaphore : public Semaphore {
  public:
+  /// A semaphore starting at (and bounded by) `value`. Throws std::invalid_argument above
+  /// 2^32-1, std::system_error when the shared memory cannot be made.
   explicit BoundedSemaphore(std::size_t value = 1) : Semaphore(value, true) {}
 };
 
 /// A process-shared flag processes can wait for (Python's multiprocessing.Event).
 class Event {
  public:
+  /// Makes a new, clear event in its own shared memory. Throws std::system_error.
   Event();
+  /// Sets the flag and wakes every waiter in every process.
   void set();
+  /// Clears the flag: later wait() calls block until the next set().
   void clear();
+  /// A snapshot of the flag.
   bool is_set() const;
   /// True once set (at some point of the wait); false after the timeout.
   bool wait(std::optional<Duration> timeout = {});
 
+  /// Serialisation (cereal) of the handle: the receiver shares this event.
   template <class Archive>
   void save(Archive& ar) const {
     h_.save(ar);
   }
+  /// Receives a handle written by save(). Throws ProcessError if it arrived damaged.
   template <class Archive>
   void load(Archive& ar) {
     h_.load_checked(ar, sizeof(concur::detail::sync::EventCore));
@@ -329,13 +381,15 @@ class Event {
 /// A process-shared barrier for `parties` processes (or threads of them), Python's semantics.
 class Barrier {
  public:
-  /// `action` (a function pointer or capture-less lambda, or nullptr) runs once per cycle in
-  /// the last process to arrive; `timeout` is wait()'s default. Throws std::invalid_argument
-  /// for parties == 0 or a negative timeout.
   /// An empty handle, to be assigned (receiving a Barrier as a task argument needs one).
   Barrier() = default;
+  /// A barrier for `parties` waiters without an action; `timeout` is wait()'s default. Throws
+  /// std::invalid_argument for parties == 0 or a negative timeout, std::system_error when the
+  /// memory cannot be made.
   explicit Barrier(std::size_t parties, std::optional<Duration> timeout = {})
       : Barrier(parties, 0, 0, timeout) {}
+  /// A barrier whose `action` (a function pointer or capture-less lambda) runs once per cycle
+  /// in the last process to arrive. Throws as the constructor without an action.
   template <class F>
   requires(!std::convertible_to<F, std::optional<Duration>>)
       Barrier(std::size_t parties, F action, std::optional<Duration> timeout = {})
@@ -346,16 +400,24 @@ class Barrier {
   /// concur::threading::BrokenBarrierError, the action's exception (in the process that ran
   /// it), std::invalid_argument for a negative timeout.
   std::size_t wait(std::optional<Duration> timeout = {});
+  /// Back to the initial, empty state; current waiters get BrokenBarrierError.
   void reset();
+  /// Puts the barrier in the broken state: current and future wait() calls throw
+  /// BrokenBarrierError until reset().
   void abort();
+  /// The number of waiters a cycle needs.
   std::size_t parties() const;
+  /// A snapshot: how many are waiting in the current cycle.
   std::size_t n_waiting() const;
+  /// Whether the barrier is broken (see abort()).
   bool broken() const;
 
+  /// Serialisation (cereal) of the handle: the receiver shares this barrier.
   template <class Archive>
   void save(Archive& ar) const {
     h_.save(ar);
   }
+  /// Receives a handle written by save(). Throws ProcessError if it arrived damaged.
   template <class Archive>
   void load(Archive& ar) {
     h_.load_checked(ar, sizeof(Words));

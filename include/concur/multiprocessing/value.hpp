@@ -39,6 +39,8 @@ class Value {
   };
 
  public:
+  /// A new shared value `initial`, whose get() and set() take its lock. Throws
+  /// std::system_error when the shared memory cannot be made.
   explicit Value(T initial = {}) : Value(initial, true) {}
   /// `lock = false`: get() and set() do not take the lock (Python's Value(..., lock=False)).
   Value(T initial, bool lock) : mem_(sizeof(Cell)) {
@@ -48,11 +50,14 @@ class Value {
     lock_ = RLock(detail::SyncHandle(mem_, 0));
   }
 
+  /// The value (read under the lock unless made with lock = false).
   T get() const {
     if (!cell()->locking) return load_();
     std::lock_guard<RLock> g(lock_);
     return load_();
   }
+  /// Stores `v` (under the lock unless made with lock = false). For a read-modify-write, hold
+  /// get_lock() around get() and set().
   void set(T v) {
     if (!cell()->locking) return store_(v);
     std::lock_guard<RLock> g(lock_);
@@ -61,10 +66,12 @@ class Value {
   /// The process-shared RLock guarding the value.
   RLock& get_lock() { return lock_; }
 
+  /// Serialisation (cereal) of the handle: the memory travels as an fd, the receiver shares it.
   template <class Archive>
   void save(Archive& ar) const {
     ar(mem_);
   }
+  /// Receives a handle written by save(). Throws ProcessError if it arrived damaged.
   template <class Archive>
   void load(Archive& ar) {
     ar(mem_);

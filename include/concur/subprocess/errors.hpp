@@ -33,21 +33,25 @@ struct SubprocessError : std::runtime_error {
 /// what(): "Command 'false' returned non-zero exit status 1." or
 /// "Command 'sleep 9' died with SIGKILL." — the command as shlex::join spells it.
 struct CalledProcessError : SubprocessError {
+  /// The error of a child that ran `cmd` and ended with `returncode`, with what was captured.
   CalledProcessError(int returncode, std::vector<std::string> cmd, std::string out = {},
                      std::string err = {});
   int returncode;                ///< negative N: killed by signal N
   std::vector<std::string> cmd;  ///< the args as given
-  std::string out, err;          ///< captured output ("" where not piped)
+  std::string out;               ///< captured stdout ("" where not piped)
+  std::string err;               ///< captured stderr ("" where not piped)
 };
 
 /// A timeout passed before the child finished. what():
 /// "Command 'sleep 9' timed out after 0.5 seconds". `out`/`err` hold what was read so far.
 struct TimeoutExpired : SubprocessError {
+  /// `cmd` did not finish within `timeout`; `out`/`err`: what was read until then.
   TimeoutExpired(std::vector<std::string> cmd, Duration timeout, std::string out = {},
                  std::string err = {});
-  std::vector<std::string> cmd;
-  Duration timeout;
-  std::string out, err;
+  std::vector<std::string> cmd;  ///< the args as given
+  Duration timeout;              ///< the timeout that passed
+  std::string out;               ///< stdout read before the timeout ("" where not piped)
+  std::string err;               ///< stderr read before the timeout ("" where not piped)
 };
 
 /// The child could not be started: the program is missing or not executable, cwd is
@@ -55,13 +59,15 @@ struct TimeoutExpired : SubprocessError {
 /// code() is the errno of the failure (for exec/chdir failures: the CHILD's errno, never
 /// an exit status 127); `program` is the program that was to be executed.
 struct SpawnError : std::system_error {
+  /// A failure with errno `errno_value` while starting `program`; `what` says which step.
   SpawnError(int errno_value, std::string program, const std::string& what);
-  std::string program;
+  std::string program;  ///< the program that was to be executed (args[0] or executable)
 };
 
 /// Writing to a child's stdin after it closed its end (EPIPE). The process is never
 /// killed by SIGPIPE: concur blocks it in the writing thread around the write.
 struct BrokenPipeError : std::system_error {
+  /// code() is EPIPE; `what` names the write that failed.
   explicit BrokenPipeError(const std::string& what);
 };
 

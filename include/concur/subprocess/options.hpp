@@ -49,7 +49,9 @@ using Redirect = std::variant<Stream, int /*fd*/, std::filesystem::path /*file*/
 /// "nobody" should also give `group` and `extra_groups` (an empty list clears them).
 // Every field has an initializer, so designated initializers stay -Wextra clean.
 struct Options {
-  Redirect in = Stream::inherit, out = Stream::inherit, err = Stream::inherit;
+  Redirect in = Stream::inherit;   ///< the child's stdin: a Stream, an fd or a file
+  Redirect out = Stream::inherit;  ///< the child's stdout: a Stream (not STDOUT), fd or file
+  Redirect err = Stream::inherit;  ///< the child's stderr; STDOUT: into the child's stdout
   std::optional<std::string> input =
       {};                       ///< run(): bytes for stdin (implies in=PIPE; in must be unset)
   bool capture_output = false;  ///< run(): out=err=PIPE (out and err must be unset)

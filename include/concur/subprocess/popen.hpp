@@ -83,12 +83,17 @@ class Popen {
   /// run()/call() read: timeout, input, capture_output, check — the message names it).
   explicit Popen(std::vector<std::string> args, Options options = {});
   ~Popen();
+  /// Takes over the child and its pipes; the source is left empty.
   Popen(Popen&&) noexcept;
+  /// Takes over the other child; this object's own child, if any, is first handled as the
+  /// destructor handles it.
   Popen& operator=(Popen&&) noexcept;
   Popen(const Popen&) = delete;
   Popen& operator=(const Popen&) = delete;
 
+  /// The child's process id (still reported after it was reaped).
   pid_t pid() const;
+  /// The args as given to the constructor.
   const std::vector<std::string>& args() const;
   /// nullopt while running (as far as we know); negative N: killed by signal N.
   std::optional<int> returncode() const;
@@ -99,8 +104,10 @@ class Popen {
   /// As wait(timeout) but returns nullopt on timeout; never throws.
   std::optional<int> wait_for(Duration timeout);
 
+  /// What communicate() read.
   struct Output {
-    std::string out, err;
+    std::string out;  ///< the child's stdout ("" unless out is Stream::pipe)
+    std::string err;  ///< the child's stderr ("" unless err is Stream::pipe)
   };
   /// Sends `input` (only allowed on the first call; stdin is then closed), reads out and err to
   /// EOF and waits for the child, all in this thread with poll(): never deadlocks. On timeout
@@ -131,8 +138,8 @@ class Popen {
   /// Our pipe ends; throw std::logic_error if that stream is not Stream::pipe. They stay valid
   /// after close() (fileno() is then -1), as Python's p.stdout does.
   PipeStream& in();
-  PipeStream& out();
-  PipeStream& err();
+  PipeStream& out();  ///< our end of the child's stdout (see in())
+  PipeStream& err();  ///< our end of the child's stderr (see in())
 
   struct State;  // implementation detail
 

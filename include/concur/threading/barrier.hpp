@@ -33,6 +33,7 @@ namespace concur::threading {
 struct BrokenBarrierError : std::runtime_error {
   BrokenBarrierError()
       : std::runtime_error("threading.BrokenBarrierError: the barrier is broken") {}
+  /// `what` says how the barrier broke.
   explicit BrokenBarrierError(const std::string& what) : std::runtime_error(what) {}
 };
 
@@ -56,9 +57,11 @@ class Barrier {
   /// Breaks the barrier: waiting and later wait() calls throw BrokenBarrierError until reset().
   void abort();
 
+  /// The number of threads a cycle needs.
   std::size_t parties() const noexcept;
   /// Threads waiting in the current cycle (a snapshot).
   std::size_t n_waiting() const noexcept;
+  /// Whether the barrier is broken (abort(), a timeout, a throwing action), until reset().
   bool broken() const noexcept;
 
  private:

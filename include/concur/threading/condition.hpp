@@ -38,6 +38,7 @@ class Condition {
   Condition() : rlock_(&own_) {}
   /// Borrows `lock`, which must outlive the Condition.
   explicit Condition(Lock& lock) : lock_(&lock) {}
+  /// Borrows the re-entrant `lock`, which must outlive the Condition.
   explicit Condition(RLock& lock) : rlock_(&lock) {}
   Condition(const Condition&) = delete;
   Condition& operator=(const Condition&) = delete;
@@ -46,9 +47,13 @@ class Condition {
   bool acquire(bool blocking = true, std::optional<Duration> timeout = {}) {
     return lock_ ? lock_->acquire(blocking, timeout) : rlock_->acquire(blocking, timeout);
   }
+  /// Releases the lock (see Lock::release / RLock::release, and their errors).
   void release() { lock_ ? lock_->release() : rlock_->release(); }
+  /// Lockable: acquire() without a timeout.
   void lock() { lock_ ? lock_->lock() : rlock_->lock(); }
+  /// Lockable: acquire(false).
   bool try_lock() { return lock_ ? lock_->try_lock() : rlock_->try_lock(); }
+  /// Lockable: release().
   void unlock() { release(); }
 
   /// Releases the lock, waits for notify() or the timeout (none: forever), re-acquires the lock.

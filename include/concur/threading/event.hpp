@@ -35,8 +35,11 @@ class Event {
   Event() = default;
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
+  /// Sets the flag and wakes every waiting thread.
   void set() noexcept { core_.set(false); }
+  /// Clears the flag: later wait() calls block until the next set().
   void clear() noexcept { core_.clear(); }
+  /// A snapshot of the flag.
   bool is_set() const noexcept { return core_.is_set(); }
   /// Waits until set or the timeout (monotonic; none: forever); true if it was set. Throws
   /// std::invalid_argument for a negative timeout.
@@ -53,6 +56,7 @@ class Event {
 /// first.
 class Timer {
  public:
+  /// Will call `function()` once, `interval` after start(), on its own thread. Does not start.
   template <class F>
   requires std::invocable<std::decay_t<F>> Timer(Duration interval, F function)
       : Timer(interval, concur::detail::make_target(std::move(function))) {}
@@ -64,8 +68,11 @@ class Timer {
   void start();
   /// Stops the timer if it has not fired yet (harmless afterwards, or before start()).
   void cancel();
+  /// Waits for the timer's thread (see Thread::join: std::logic_error before start()).
   void join();
+  /// join() with a timeout: false if the thread still runs at the deadline.
   bool join_for(Duration timeout);
+  /// Started, and its thread not finished yet (it finishes after firing, or once cancelled).
   bool is_alive() const;
 
  private:

@@ -90,13 +90,18 @@ class Lock {
   /// A snapshot: true while some thread holds it.
   bool locked() const noexcept { return core_.locked(); }
 
+  /// Lockable: acquire() without a timeout.
   void lock() noexcept { core_.acquire(false); }
+  /// Lockable: acquire(false), without waiting.
   bool try_lock() noexcept { return core_.try_acquire(); }
+  /// Lockable: release().
   void unlock() { release(); }
+  /// TimedLockable: acquire() waiting at most `timeout`.
   template <class Rep, class Per>
   bool try_lock_for(std::chrono::duration<Rep, Per> timeout) {
     return core_.acquire_until(concur::detail::Deadline::after(timeout), false);
   }
+  /// TimedLockable: acquire() waiting until `t` (any clock; a non-steady one is read once).
   template <class Clock, class D>
   bool try_lock_until(std::chrono::time_point<Clock, D> t) {
     return core_.acquire_until(detail::deadline_at(t), false);
@@ -130,13 +135,18 @@ class RLock {
       throw std::logic_error("cannot release un-acquired lock");
   }
 
+  /// Lockable: acquire() without a timeout.
   void lock() { core_.acquire(get_ident(), false); }
+  /// Lockable: acquire(false), without waiting.
   bool try_lock() { return core_.try_acquire(get_ident()); }
+  /// Lockable: release().
   void unlock() { release(); }
+  /// TimedLockable: acquire() waiting at most `timeout`.
   template <class Rep, class Per>
   bool try_lock_for(std::chrono::duration<Rep, Per> timeout) {
     return core_.acquire_until(get_ident(), concur::detail::Deadline::after(timeout), false);
   }
+  /// TimedLockable: acquire() waiting until `t`.
   template <class Clock, class D>
   bool try_lock_until(std::chrono::time_point<Clock, D> t) {
     return core_.acquire_until(get_ident(), detail::deadline_at(t), false);

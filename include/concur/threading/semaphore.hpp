@@ -58,19 +58,26 @@ class Semaphore {
   /// *beyond*: the units left now (a snapshot; Python's private _value).
   std::size_t value() const noexcept { return core_.get_value(); }
 
+  /// Lockable: acquire() without a timeout.
   void lock() { acquire(); }
+  /// Lockable: acquire(false), without waiting.
   bool try_lock() noexcept { return core_.try_acquire(); }
+  /// Lockable: release(1).
   void unlock() { release(); }
+  /// TimedLockable: acquire() waiting at most `timeout`.
   template <class Rep, class Per>
   bool try_lock_for(std::chrono::duration<Rep, Per> timeout) {
     return core_.acquire_until(concur::detail::Deadline::after(timeout), false);
   }
+  /// TimedLockable: acquire() waiting until `t`.
   template <class Clock, class D>
   bool try_lock_until(std::chrono::time_point<Clock, D> t) {
     return core_.acquire_until(detail::deadline_at(t), false);
   }
 
  protected:
+  /// For BoundedSemaphore: release() above `bound` throws. Throws std::invalid_argument for a
+  /// value or bound above 2^32-1.
   Semaphore(std::size_t value, std::size_t bound) : bound_(static_cast<std::uint32_t>(bound)) {
     if (value > UINT32_MAX || bound > UINT32_MAX)
       throw std::invalid_argument("Semaphore initial value above 2^32-1");
@@ -86,6 +93,7 @@ class Semaphore {
 /// an error (std::invalid_argument), which catches a release without a matching acquire.
 class BoundedSemaphore : public Semaphore {
  public:
+  /// A semaphore starting at, and bounded by, `value`. Throws std::invalid_argument above 2^32-1.
   explicit BoundedSemaphore(std::size_t value = 1) : Semaphore(value, value) {}
 };
 

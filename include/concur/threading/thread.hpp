@@ -44,7 +44,10 @@ namespace concur::threading {
 
 /// Options of a Thread: name "" = "Thread-N" (N counts the Threads created, from 1).
 struct ThreadOptions {
-  std::string name{};  // (an initializer: {.daemon = true} then compiles warning-free)
+  /// The thread's name; "" picks "Thread-N". (An initializer: {.daemon = true} then compiles
+  /// warning-free.)
+  std::string name{};
+  /// A daemon thread is detached, not joined, by the Thread's destructor.
   bool daemon = false;
 };
 
@@ -61,11 +64,13 @@ class Thread {
   explicit Thread(F target, A... args)
       : Thread(ThreadOptions{},
                concur::detail::make_target(std::move(target), std::move(args)...)) {}
+  /// As Thread(target, args...), named and daemonised as `options` say.
   template <class F, class... A>
   requires std::invocable<std::decay_t<F>, std::decay_t<A>...> Thread(ThreadOptions options,
                                                                       F target, A... args)
       : Thread(std::move(options),
                concur::detail::make_target(std::move(target), std::move(args)...)) {}
+  /// Takes over the thread (started or not); the source is left empty.
   Thread(Thread&&) noexcept;
   Thread& operator=(Thread&&) = delete;
   Thread(const Thread&) = delete;
@@ -87,6 +92,7 @@ class Thread {
   std::string name() const;
   /// Also renames the running OS thread (first 15 bytes).
   void set_name(std::string name);
+  /// Whether it is a daemon thread (detached by the destructor).
   bool daemon() const;
   /// Throws std::logic_error once started.
   void set_daemon(bool daemon);
@@ -102,10 +108,10 @@ class Thread {
 
 /// One thread as the module functions describe it.
 struct ThreadInfo {
-  std::string name;
-  std::uint64_t ident = 0;
-  pid_t native_id = 0;
-  bool daemon = false;
+  std::string name;         ///< "MainThread", a Thread's name, or "Dummy-N"
+  std::uint64_t ident = 0;  ///< Python's ident (get_ident() in that thread)
+  pid_t native_id = 0;      ///< the kernel's thread id
+  bool daemon = false;      ///< whether it is a daemon thread
 };
 
 /// The calling thread: a concur Thread, the main thread ("MainThread"), or another thread
@@ -122,9 +128,9 @@ pid_t get_native_id() noexcept;
 
 /// What an excepthook receives.
 struct ExceptHookArgs {
-  std::exception_ptr exc;
-  std::string thread_name;
-  std::uint64_t ident = 0;
+  std::exception_ptr exc;   ///< what the target threw
+  std::string thread_name;  ///< the thread's name
+  std::uint64_t ident = 0;  ///< the thread's ident
 };
 /// Python's threading.excepthook: called with a target's exception that no join() has seen
 /// (see the top of this header). nullptr restores the default, which prints

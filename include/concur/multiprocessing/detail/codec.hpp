@@ -95,6 +95,7 @@ class ItemReader {
   void append_to(std::vector<T>& out) {
     if constexpr (raw_item<T>) {
       const std::size_t at = out.size(), n = static_cast<std::size_t>(count_ - pos_);
+      if (n == 0) return;  // memcpy from/to a null pointer is undefined, even for 0 bytes
       out.resize(at + n);
       std::memcpy(out.data() + at, body_.data() + pos_ * sizeof(T), n * sizeof(T));
       pos_ = count_;
