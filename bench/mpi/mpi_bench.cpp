@@ -5,6 +5,7 @@
 //   concur_bench_mpi submit N    N tiny submits (all submitted, then every result awaited)
 //   concur_bench_mpi map N       map(x * 2) over N ints, chunksize 1000
 //   concur_bench_mpi compute N   the compute kernel over [0, N) in 2 parts, one worker per agent
+//                                (without mpirun: on a local 2-worker pool)
 #include <chrono>
 #include <concur/mpi.hpp>
 #include <cstdint>
@@ -43,7 +44,8 @@ int main(int argc, char** argv) {
   const long n = std::stol(argv[2]);
   double s = 0;
   if (what == "compute") {
-    concur::mpi::Pool pool({.workers_per_rank = 1});
+    // One worker per agent over mpirun -np 3; without a launcher a local 2-worker pool.
+    concur::mpi::Pool pool({.workers_per_rank = concur::mpi::size() == 1 ? 2u : 1u});
     const std::vector<std::tuple<std::int64_t, std::int64_t>> args{{0, n / 2}, {n / 2, n}};
     pool.starmap(&kernel, args);  // warm
     std::int64_t total = 0;

@@ -40,11 +40,22 @@ double concur_mpi(const std::string& what, long n) {
 #endif
 }
 
+// The python3 that has mpi4py: the one on PATH, else Debian's (python3-mpi4py installs for
+// /usr/bin/python3, which a pyenv or venv on PATH hides).
+std::string python_with_mpi4py() {
+  static const std::string found = [] {
+    for (std::string py : {"python3", "/usr/bin/python3"})
+      if (std::system((py + " -c 'import mpi4py.futures' >/dev/null 2>&1").c_str()) == 0) return py;
+    return std::string();
+  }();
+  return found;
+}
+
 double mpi4py(const std::string& what, long n) {
-  static const bool have = std::system("python3 -c 'import mpi4py.futures' >/dev/null 2>&1") == 0;
-  if (!have) throw Skip("mpi4py is not installed (python3-mpi4py)");
+  const std::string python = python_with_mpi4py();
+  if (python.empty()) throw Skip("mpi4py is not installed (python3-mpi4py)");
   auto argv = mpirun();
-  argv.insert(argv.end(), {"python3", "-m", "mpi4py.futures",
+  argv.insert(argv.end(), {python, "-m", "mpi4py.futures",
                            source_dir() + "/bench/python/mpi_futures.py", what, std::to_string(n)});
   return run_timed(argv);
 }

@@ -236,7 +236,7 @@ class Hub {
           p->error = "concur::mpi: rank " + std::to_string(r.source) +
                      " cannot start its workers: " + std::string(why);
         from.workers = workers;
-        from.window = std::max(4u, 4 * workers);
+        from.window = std::max(16u, 16 * workers);
         if (--p->awaiting == 0) {
           unsigned total = p->local ? p->local->processes() : 0;
           for (const auto& t : p->targets) total += t.workers;

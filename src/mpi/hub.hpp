@@ -3,7 +3,7 @@
 //
 // Callers (the engines' members, on any thread) only queue work under the hub's mutex and
 // wake the thread. The thread sends tasks in batches to the agents, keeping up to `window`
-// tasks in flight per rank (four per worker) so every worker stays busy while results travel,
+// tasks in flight per rank (16 per worker) so every worker stays busy while results travel,
 // receives outcomes and completes the tasks' sinks. With use_rank0 a local ProcessPoolCore is
 // one more target. While anything is out it polls MPI with a back-off; with nothing out it
 // blocks on its condition variable (no CPU used).

@@ -182,17 +182,17 @@ TEST(MPIPool, FailingInitializerFailsTheTasksWithItsException) {
 TEST(MPIPoolExecutor, ShutdownCancelFuturesLeavesNothingPending) {
   mpi::MPIPoolExecutor pool(two_per_rank());
   std::vector<fut::Future<int>> fs;
-  for (int i = 0; i < 60; ++i) fs.push_back(pool.submit(&work_ms, 20));
+  for (int i = 0; i < 120; ++i) fs.push_back(pool.submit(&work_ms, 10));
   pool.shutdown(true, true);
   int cancelled = 0, finished = 0;
   for (auto& f : fs) {
     ASSERT_TRUE(f.done());
     if (f.cancelled())
       ++cancelled;
-    else if (f.result() == 20)
+    else if (f.result() == 10)
       ++finished;
   }
-  EXPECT_EQ(cancelled + finished, 60);
+  EXPECT_EQ(cancelled + finished, 120);
   EXPECT_GT(cancelled, 0);
   EXPECT_THROW(pool.submit(&square, 1), std::logic_error);
   EXPECT_THROW(pool.map(&square, std::vector<int>{1}), std::logic_error);
