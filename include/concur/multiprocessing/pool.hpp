@@ -67,6 +67,8 @@ class Pool {
             processes,
             options.start_method == StartMethod::fork ? get_start_method() : options.start_method,
             options.maxtasksperchild, std::move(options.initializer)})) {}
+  /// Internal (concur::mpi::Pool): the same verbs over another engine.
+  explicit Pool(std::unique_ptr<detail::PoolEngine> engine) : core_(std::move(engine)) {}
   ~Pool() = default;  // terminate(): kills and reaps the workers; unfinished tasks fail
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -141,7 +143,7 @@ class Pool {
   /// The pids of the current workers (a snapshot; replaced workers have new ones).
   std::vector<pid_t> pids() const { return core_->pids(); }
   /// Internal (futures::ProcessPoolExecutor submits single calls through it): the engine.
-  detail::ProcessPoolCore& core() noexcept { return *core_; }
+  detail::PoolEngine& core() noexcept { return *core_; }
 
  private:
   template <bool Star, class F, class Range>
@@ -209,7 +211,7 @@ class Pool {
         stream, [source] { source->abandon(); }, ordered);
   }
 
-  std::unique_ptr<detail::ProcessPoolCore> core_;
+  std::unique_ptr<detail::PoolEngine> core_;
 };
 
 }  // namespace concur::multiprocessing
