@@ -9,9 +9,19 @@ install(TARGETS concur EXPORT concurTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/concur DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+if(TARGET concur_mpi)  # its own export set: concurConfig.cmake loads it only where MPI is found
+  install(TARGETS concur_mpi EXPORT concurMpiTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+          INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+endif()
 
 set(CONCUR_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/concur)
 install(EXPORT concurTargets NAMESPACE concur:: DESTINATION ${CONCUR_CMAKE_DIR})
+if(TARGET concur_mpi)
+  install(EXPORT concurMpiTargets NAMESPACE concur:: DESTINATION ${CONCUR_CMAKE_DIR})
+endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/concurConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/concurConfig.cmake
                               INSTALL_DESTINATION ${CONCUR_CMAKE_DIR})

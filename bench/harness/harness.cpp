@@ -78,6 +78,24 @@ void set_quick(bool q) { g_quick = q; }
 
 std::string source_dir() { return CONCUR_SOURCE_DIR; }
 
+namespace {
+// The seconds a script or program printed as the last line of its stdout: a number, or the
+// shared twins' JSON {"seconds": ..., "result": ...}.
+double last_line_seconds(const std::string& out, const std::string& what) {
+  auto end = out.find_last_not_of(" \n\r\t");
+  if (end == std::string::npos) throw std::runtime_error(what + " printed nothing");
+  const auto start = out.find_last_of('\n', end);
+  const std::string last = out.substr(start == std::string::npos ? 0 : start + 1,
+                                      end + 1 - (start == std::string::npos ? 0 : start + 1));
+  if (!last.empty() && last.front() == '{') {  // {"seconds": 1.23, "result": "..."}
+    const auto key = last.find("\"seconds\":");
+    if (key == std::string::npos) throw std::runtime_error(what + " gave no seconds");
+    return std::stod(last.substr(key + 10));
+  }
+  return std::stod(last);
+}
+}  // namespace
+
 double run_python(const std::string& script, const std::vector<std::string>& args) {
   static const bool have_python = on_path("python3");
   if (!have_python) throw Skip("python3 is not on PATH");
@@ -90,18 +108,19 @@ double run_python(const std::string& script, const std::vector<std::string>& arg
   const std::string out = capture(argv, status);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw std::runtime_error("python3 " + script + " failed");
-  auto end = out.find_last_not_of(" \n\r\t");
-  if (end == std::string::npos) throw std::runtime_error("python3 " + script + " printed nothing");
-  const auto start = out.find_last_of('\n', end);
-  const std::string last = out.substr(start == std::string::npos ? 0 : start + 1,
-                                      end + 1 - (start == std::string::npos ? 0 : start + 1));
-  if (!last.empty() && last.front() == '{') {  // {"seconds": 1.23, "result": "..."}
-    const auto key = last.find("\"seconds\":");
-    if (key == std::string::npos)
-      throw std::runtime_error("python3 " + script + " gave no seconds");
-    return std::stod(last.substr(key + 10));
-  }
-  return std::stod(last);
+  return last_line_seconds(out, "python3 " + script);
+}
+
+double run_timed(const std::vector<std::string>& argv) {
+  if (argv.empty() ||
+      !(argv[0].find('/') != std::string::npos ? ::access(argv[0].c_str(), X_OK) == 0
+                                               : on_path(argv[0])))
+    throw Skip((argv.empty() ? std::string("?") : argv[0]) + " is not installed");
+  int status = 0;
+  const std::string out = capture(argv, status);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error(argv[0] + " failed (status " + std::to_string(status) + ")");
+  return last_line_seconds(out, argv[0]);
 }
 
 ScenarioResult run_scenario(const Scenario& s, int repetitions_override) {

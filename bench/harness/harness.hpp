@@ -76,6 +76,11 @@ double time_it(F&& f) {
 /// script fails.
 double run_python(const std::string& script, const std::vector<std::string>& args = {});
 
+/// Runs `argv` (a program on PATH or a path), which times its own measured part and prints
+/// the seconds as the last line of its stdout, as run_python's scripts do (MPI jobs under
+/// mpirun). Throws Skip when the program is missing, std::runtime_error when it fails.
+double run_timed(const std::vector<std::string>& argv);
+
 /// True under --quick: scenarios shrink their sizes (for a smoke run).
 bool quick();
 

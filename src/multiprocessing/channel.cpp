@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "concur/multiprocessing/errors.hpp"
+#include "multiprocessing/fd_passing.hpp"
 
 namespace concur::multiprocessing::detail {
 namespace {
@@ -21,8 +22,6 @@ struct Header {
 static_assert(sizeof(Header) == 56);
 
 constexpr std::uint32_t body_in_memfd = 1;
-
-bool peer_gone(int err) { return err == EPIPE || err == ECONNRESET; }
 
 [[noreturn]] void malformed(const std::string& what) {
   throw ProcessError("concur::multiprocessing: malformed message: " + what);
@@ -52,76 +51,27 @@ bool send_message(int sock, Message& m) {
            m.body.size(),
            spilled ? body_in_memfd : 0u,
            0};
-  // The first sendmsg carries the fds with (part of) the header; the kernel attaches them to
-  // the first byte, and the receiver collects fds on every recvmsg of the frame.
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_frame_fds)];
-  iovec iov[2] = {{&h, sizeof h}, {const_cast<char*>(inline_body.data()), inline_body.size()}};
-  msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = inline_body.empty() ? 1 : 2;
-  if (nfds > 0) {
-    const std::size_t bytes = sizeof(int) * nfds;
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(bytes);
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(bytes);
-    if (!m.fds.empty()) std::memcpy(CMSG_DATA(c), m.fds.fds().data(), sizeof(int) * m.fds.size());
-    if (spilled) {
-      const int fd = m.body.memfd();
-      std::memcpy(CMSG_DATA(c) + sizeof(int) * m.fds.size(), &fd, sizeof fd);
-    }
-  }
-  ssize_t w;
-  do w = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (w < 0 && errno == EINTR);
-  if (w < 0) {
-    if (peer_gone(errno)) return false;
-    throw_errno("concur::multiprocessing: sendmsg");
-  }
-  std::size_t sent = static_cast<std::size_t>(w);
-  if (sent < sizeof h) {
-    if (!write_all(sock, reinterpret_cast<const char*>(&h) + sent, sizeof h - sent)) return false;
-    sent = sizeof h;
-  }
-  const std::size_t body_sent = sent - sizeof h;
-  return write_all(sock, inline_body.data() + body_sent, inline_body.size() - body_sent);
+  const std::string_view head{reinterpret_cast<const char*>(&h), sizeof h};
+  constexpr const char* what = "concur::multiprocessing: sendmsg";
+  if (!spilled) return send_with_fds(sock, head, inline_body, m.fds.fds(), what);
+  std::vector<int> fds(m.fds.fds());  // the memfd travels as the frame's last fd
+  fds.push_back(m.body.memfd());
+  return send_with_fds(sock, head, inline_body, fds, what);
 }
 
 namespace {
 
-// Reads exactly n bytes with recvmsg, collecting any fds that arrive (at most max_frame_fds).
-// Returns bytes read.
+// Reads exactly n bytes, collecting any fds that arrive (at most max_frame_fds). Returns the
+// bytes read (fewer at end of stream).
 std::size_t recv_collect(int sock, char* p, std::size_t n, FdList& fds) {
   std::size_t got = 0;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_frame_fds)];
   while (got < n) {
-    iovec iov{p + got, n - got};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t r = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ECONNRESET) return got;
-      throw_errno("concur::multiprocessing: recvmsg");
-    }
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        fds.push(fd);  // owned now: closed with `fds` whatever happens next
-      }
-    }
-    if (msg.msg_flags & MSG_CTRUNC) malformed("file descriptors truncated");
+    const Received r =
+        recv_with_fds(sock, p + got, n - got, &fds, "concur::multiprocessing: recvmsg");
+    if (r.truncated) malformed("file descriptors truncated");
     if (fds.size() > max_frame_fds) malformed("too many file descriptors");
-    if (r == 0) return got;
-    got += static_cast<std::size_t>(r);
+    if (r.bytes == 0) return got;
+    got += r.bytes;
   }
   return got;
 }

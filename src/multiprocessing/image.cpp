@@ -61,6 +61,19 @@ std::uintptr_t main_bias() {
   return bias;
 }
 
+// The load bias of the library at `path` in this process, loading it if needed.
+std::uintptr_t library_bias(const std::string& path) {
+  void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
+  if (h == nullptr) h = ::dlopen(path.c_str(), RTLD_NOW);  // the parent dlopen()ed it
+  link_map* lm = nullptr;
+  if (h == nullptr || ::dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || lm == nullptr) {
+    const char* why = ::dlerror();
+    throw ProcessError("concur::multiprocessing: spawned worker cannot load '" + path +
+                       "': " + (why != nullptr ? why : "dlopen failed"));
+  }
+  return lm->l_addr;  // kept loaded: the handle is never closed
+}
+
 struct Table {
   std::mutex mutex;
   std::vector<std::string> paths{""};     // parent: module id -> path ("" = the program)
@@ -119,16 +132,9 @@ void load_modules(std::size_t first, const std::vector<std::string>& paths) {
   for (std::size_t i = 0; i < paths.size(); ++i) {
     const std::size_t id = first + i;
     if (id == 0) continue;
-    void* h = ::dlopen(paths[i].c_str(), RTLD_NOW | RTLD_NOLOAD);
-    if (h == nullptr) h = ::dlopen(paths[i].c_str(), RTLD_NOW);  // the parent dlopen()ed it
-    link_map* lm = nullptr;
-    if (h == nullptr || ::dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || lm == nullptr) {
-      const char* why = ::dlerror();
-      throw ProcessError("concur::multiprocessing: spawned worker cannot load '" + paths[i] +
-                         "': " + (why != nullptr ? why : "dlopen failed"));
-    }
+    const std::uintptr_t bias = library_bias(paths[i]);
     if (t.biases.size() <= id) t.biases.resize(id + 1, 0);
-    t.biases[id] = lm->l_addr;  // kept loaded: the handle is never closed
+    t.biases[id] = bias;
   }
 }
 
@@ -144,6 +150,18 @@ std::uintptr_t decode_code_address(std::uint64_t code) {
   if (id >= t.biases.size() || (id > 0 && t.biases[id] == 0))
     throw ProcessError("concur::multiprocessing: a task names an unknown code module");
   return t.biases[id] + static_cast<std::uintptr_t>(code & offset_mask);
+}
+
+CodeLocation locate_code(std::uintptr_t addr) {
+  const Found f = find_module(addr);
+  if (!f.ok)
+    throw ProcessError("concur::multiprocessing: a function to share is in no loaded module");
+  return {f.main ? std::string() : f.path, addr - f.bias};
+}
+
+std::uintptr_t resolve_code(const std::string& module, std::uint64_t offset) {
+  const std::uintptr_t bias = module.empty() ? main_bias() : library_bias(module);
+  return bias + static_cast<std::uintptr_t>(offset);
 }
 
 }  // namespace concur::multiprocessing::detail

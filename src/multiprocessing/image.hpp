@@ -35,4 +35,16 @@ void load_modules(std::size_t first, const std::vector<std::string>& paths);
 /// Worker side: the address in this process. Throws ProcessError for an unknown module.
 std::uintptr_t decode_code_address(std::uint64_t code);
 
+/// Without a module table (for code addresses stored in shared memory, which any process of
+/// this program may read, however it started): the module's path ("" for the program) and
+/// the offset from its load bias. Throws ProcessError if `addr` is in no loaded module.
+struct CodeLocation {
+  std::string module;
+  std::uint64_t offset = 0;
+};
+CodeLocation locate_code(std::uintptr_t addr);
+/// The address of (module, offset) in this process, loading the library if this process has
+/// not. Throws ProcessError naming a library that cannot be loaded.
+std::uintptr_t resolve_code(const std::string& module, std::uint64_t offset);
+
 }  // namespace concur::multiprocessing::detail

@@ -81,8 +81,10 @@ struct ProcessPoolCore::Impl {
     enum class State { empty, starting, idle, busy };
     State state = State::empty;
     std::unique_ptr<WorkerLink> link;
-    std::optional<Task> current;
-    unsigned done = 0;  // tasks (chunks) run, for maxtasksperchild
+    std::optional<Task> current;  // the task the worker runs
+    std::optional<Task> ahead;    // a lazy source's next chunk, queued behind `current`
+    bool streaming = false;       // `current` came from a lazy source
+    unsigned done = 0;            // tasks (chunks) run, for maxtasksperchild
   };
 
   ProcessPoolConfig config;
@@ -101,6 +103,7 @@ struct ProcessPoolCore::Impl {
   // The dispatch thread's (and the constructor's) only:
   std::vector<Slot> slots;
   std::deque<Task> ready;
+  std::deque<Task> resend;  // sent to a worker that died before running them (already started)
   std::deque<std::shared_ptr<TaskSource>> sources;
   std::optional<Failure> broken;
 
@@ -108,8 +111,9 @@ struct ProcessPoolCore::Impl {
 
   std::string worker_name() const { return worker_name_for(config.method); }
 
-  void start_worker(Slot& s) {
-    s.link = WorkerLink::start(config.method);
+  // Starts a worker in `s`: `link` when given (started beforehand), else a new one.
+  void start_worker(Slot& s, std::unique_ptr<WorkerLink> link = nullptr) {
+    s.link = link ? std::move(link) : WorkerLink::start(config.method);
     s.done = 0;
     s.state = Slot::State::idle;
     {
@@ -160,6 +164,10 @@ struct ProcessPoolCore::Impl {
           Outcome::State::crashed, {}, describe_exit(pid, code, " in its initializer"), code});
     // Replace first: when the caller learns of the crash, the pool is whole again.
     if (replace && !broken) try_start(s);
+    if (s.ahead) {  // never reached the worker's loop: it runs elsewhere
+      resend.push_front(std::move(*s.ahead));
+      s.ahead.reset();
+    }
     if (s.current) {
       Outcome o;
       o.state = Outcome::State::crashed;
@@ -210,13 +218,29 @@ struct ProcessPoolCore::Impl {
     return {closing, terminating};
   }
 
-  // The next task for an idle worker: a queued one, else one from a lazy source.
-  std::optional<Task> next_task(bool closing_now) {
-    if (!ready.empty()) {
-      Task t = std::move(ready.front());
-      ready.pop_front();
+  // The next task for a worker: one to send again, a queued one, else a lazy source's next
+  // chunk (`streamed`); with `sources_only`, only the latter. Cancelled tasks are dropped.
+  std::optional<Task> next_task(bool closing_now, bool sources_only, bool& streamed) {
+    streamed = false;
+    if (!sources_only && !resend.empty()) {
+      Task t = std::move(resend.front());
+      resend.pop_front();
       return t;
     }
+    for (;;) {
+      std::optional<Task> t;
+      if (!sources_only && !ready.empty()) {
+        t = std::move(ready.front());
+        ready.pop_front();
+      } else {
+        t = next_from_sources(closing_now);
+        streamed = t.has_value();
+      }
+      if (!t || t->sink->start(t->index)) return t;  // else cancelled: dropped
+    }
+  }
+
+  std::optional<Task> next_from_sources(bool closing_now) {
     for (auto it = sources.begin(); it != sources.end();) {
       bool done = false;
       auto t = (*it)->next(closing_now, done);
@@ -229,28 +253,52 @@ struct ProcessPoolCore::Impl {
     return std::nullopt;
   }
 
+  // Sends `t` to the worker in `s` (as its current task, or ahead of it). false if the
+  // worker is gone: then the task is kept to be sent again and the worker replaced.
+  bool send_to(Slot& s, Task&& t, bool ahead) {
+    std::optional<Task>& place = ahead ? s.ahead : s.current;
+    place = std::move(t);
+    s.state = Slot::State::busy;
+    bool sent = false;
+    try {
+      sent = s.link->send(place->message);
+    } catch (...) {
+    }
+    if (!sent) {  // the worker died: the task did not run
+      resend.push_front(std::move(*place));
+      place.reset();
+      on_death(s, true);
+    }
+    return sent;
+  }
+
+  // Whether a busy worker may get a second task now: a lazy source's chunks stream to a
+  // worker that runs one of them, so it never idles for a round trip through this thread
+  // between chunks. Only then (other tasks go to whichever worker is free first: no task
+  // waits behind a long one), and never past maxtasksperchild.
+  bool takes_ahead(const Slot& s) const {
+    return s.state == Slot::State::busy && s.streaming && !s.ahead &&
+           (config.maxtasksperchild == 0 || s.done + 2 <= config.maxtasksperchild);
+  }
+
   void dispatch(bool closing_now) {
     if (broken) {
       fail_all(broken->outcome());
       return;
     }
+    bool streamed = false;
     for (auto& s : slots) {
       if (s.state != Slot::State::idle) continue;
-      auto t = next_task(closing_now);
-      while (t && !t->sink->start(t->index)) t = next_task(closing_now);  // cancelled: dropped
-      if (!t) break;
-      s.current = std::move(*t);
-      s.state = Slot::State::busy;
-      bool sent = false;
-      try {
-        sent = s.link->send(s.current->message);
-      } catch (...) {
-      }
-      if (!sent) {  // the worker died while idle: the task did not run; keep it
-        ready.push_front(std::move(*s.current));
-        s.current.reset();
-        on_death(s, true);
-      }
+      auto t = next_task(closing_now, false, streamed);
+      if (!t) return;
+      if (send_to(s, std::move(*t), false)) s.streaming = streamed;
+    }
+    if (!ready.empty() || !resend.empty()) return;
+    for (auto& s : slots) {
+      if (!takes_ahead(s)) continue;
+      auto t = next_task(closing_now, true, streamed);
+      if (!t) return;
+      send_to(s, std::move(*t), true);
     }
   }
 
@@ -265,6 +313,8 @@ struct ProcessPoolCore::Impl {
       o.pool_broken = proto.pool_broken;
       return o;
     };
+    for (auto& t : resend) finish(std::move(t), copy());
+    resend.clear();
     for (auto& t : ready) finish(std::move(t), copy());
     ready.clear();
     for (auto& src : sources)
@@ -279,7 +329,7 @@ struct ProcessPoolCore::Impl {
   }
 
   bool idle() const {
-    if (!ready.empty() || !sources.empty()) return false;
+    if (!ready.empty() || !resend.empty() || !sources.empty()) return false;
     for (const auto& s : slots)
       if (s.state == Slot::State::busy || s.state == Slot::State::starting) return false;
     return true;
@@ -319,8 +369,9 @@ struct ProcessPoolCore::Impl {
       o.error = decode_error(m);
     }
     Task t = std::move(*s.current);
-    s.current.reset();
-    s.state = Slot::State::idle;
+    s.current = std::move(s.ahead);  // the worker is already reading it
+    s.ahead.reset();
+    s.state = s.current ? Slot::State::busy : Slot::State::idle;
     ++s.done;
     finish(std::move(t), std::move(o));
     if (config.maxtasksperchild > 0 && s.done >= config.maxtasksperchild) {
@@ -410,7 +461,9 @@ ProcessPoolCore::ProcessPoolCore(ProcessPoolConfig config) : impl_(std::make_sha
   if (!d.waker->fd) throw_errno("concur::multiprocessing: eventfd");
   d.slots.resize(d.config.processes);
   try {
-    for (auto& s : d.slots) d.start_worker(s);
+    auto links = WorkerLink::start_many(d.config.method, d.slots.size());  // in parallel
+    for (std::size_t i = 0; i < d.slots.size(); ++i)
+      d.start_worker(d.slots[i], std::move(links[i]));
     d.thread = std::thread([&d] { d.run(); });
   } catch (...) {
     d.slots.clear();  // WorkerLink's destructor kills and reaps

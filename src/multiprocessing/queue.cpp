@@ -64,10 +64,7 @@ std::shared_ptr<QueueImpl> user_handle(std::shared_ptr<QueueImpl> impl) {
 QueueItem::~QueueItem() { reset(); }
 
 void QueueItem::reset() {
-  if (map_ != nullptr) ::munmap(const_cast<char*>(map_), map_len_);
-  map_ = nullptr;
-  map_len_ = 0;
-  small_.clear();
+  body_.clear();
   fds_.clear();
 }
 
@@ -106,7 +103,7 @@ const SharedMemory& ByteQueue::mem_() const { return impl_().mem; }
 int ByteQueue::tx_() const { return impl_().tx.get(); }
 int ByteQueue::rx_() const { return impl_().rx.get(); }
 
-void ByteQueue::put(std::string bytes, FdList fds, bool block, std::optional<Duration> timeout) {
+void ByteQueue::put(Payload body, FdList fds, bool block, std::optional<Duration> timeout) {
   concur::detail::check_timeout(timeout);
   QueueImpl& q = impl_();
   {
@@ -116,14 +113,8 @@ void ByteQueue::put(std::string bytes, FdList fds, bool block, std::optional<Dur
   if (fds.size() > kMaxItemFds)
     throw ProcessError("concur::multiprocessing: a Queue item may carry at most 250 handles");
   Pending p;
-  p.size = bytes.size();
-  if (bytes.size() > kBigItem) {
-    UniqueFd memfd = bytes_to_memfd(bytes);
-    p.big = true;
-    fds.push(memfd.release());
-  } else {
-    p.bytes = std::move(bytes);
-  }
+  body.finish();
+  p.body = std::move(body);
   p.fds = std::move(fds);
   QueueShared& s = q.shared();
   reserve_slot(s, block, Deadline::after(timeout));

@@ -9,7 +9,6 @@
 // handlers) so a child never inherits it locked, and entries of other pids (inherited by a
 // forked child) are skipped: their feeders do not exist in the child.
 #include <pthread.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -66,13 +65,6 @@ void flush_queue_feeders() noexcept {
       if (auto q = w.lock(); q && q->pid == self_pid()) live.push_back(std::move(q));
   }
   for (auto& q : live) q->flush_at_exit();
-}
-
-UniqueFd bytes_to_memfd(const std::string& bytes) {
-  UniqueFd fd(::memfd_create("concur-queue-item", MFD_CLOEXEC));
-  if (!fd) throw_errno("memfd_create(queue item)");
-  if (!write_all(fd.get(), bytes.data(), bytes.size())) throw_errno("write(queue item)");
-  return fd;
 }
 
 QueueImpl::~QueueImpl() {

@@ -2,9 +2,9 @@
 //
 // Shared (one memfd, mapped by every handle in every process): a header of futex words and
 // a byte ring. An entry is a 24-byte EntryHeader followed by its bytes (padded to 8) — or,
-// for an item over kBigItem bytes, by nothing: the bytes are in a memfd that travels as the
-// entry's last fd. Fds travel through a SOCK_SEQPACKET socketpair beside the ring: one
-// message per entry that has fds, carrying the entry's sequence number, so a message left
+// for an item over kBigItem bytes, by nothing: the bytes are in a sealed memfd (a Payload)
+// that travels as the entry's last fd. Fds travel through a SOCK_SEQPACKET socketpair beside the
+// ring: one message per entry that has fds, carrying the entry's sequence number, so a message left
 // behind by a process killed mid-put (or mid-get) is recognised as stale and dropped.
 //
 // Invariants, all under the robust ring lock: head <= tail <= head + capacity; an entry is
@@ -39,8 +39,8 @@ using concur::detail::UniqueFd;
 
 inline constexpr std::uint32_t kQueueMagic = 0x31305143;  // "CQ01"
 inline constexpr std::size_t kRingCapacity = 256 * 1024;
-inline constexpr std::size_t kBigItem = 64 * 1024;
-inline constexpr std::size_t kMaxItemFds = 250;  // SCM_MAX_FD is 253
+inline constexpr std::size_t kBigItem = Payload::spill_threshold;  // larger: in a memfd
+inline constexpr std::size_t kMaxItemFds = 250;                    // SCM_MAX_FD is 253
 
 struct QueueShared {
   std::uint32_t magic;
@@ -71,10 +71,9 @@ struct EntryHeader {
 
 /// An item waiting in this process's buffer for room in the ring.
 struct Pending {
-  std::string bytes;  // empty for a big item (its memfd is the last fd)
+  Payload body;  // finished; spilled (a big item): its memfd travels as the entry's last fd
   FdList fds;
-  std::uint64_t size = 0;
-  bool big = false;
+  bool big() const { return body.spilled(); }
 };
 
 struct QueueImpl : std::enable_shared_from_this<QueueImpl> {
@@ -119,8 +118,5 @@ struct QueueImpl : std::enable_shared_from_this<QueueImpl> {
   bool closed = false;
   bool cancel_join = false;
 };
-
-/// Makes `bytes` a memfd (for items over kBigItem). Throws std::system_error.
-UniqueFd bytes_to_memfd(const std::string& bytes);
 
 }  // namespace concur::multiprocessing::detail

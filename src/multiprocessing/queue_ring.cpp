@@ -5,9 +5,7 @@
 // the waiter or the waiter sees the new sequence (futex_wait returns at once). No wake-up is
 // lost and no system call is made while nobody sleeps.
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,7 +15,9 @@
 #include <vector>
 
 #include "concur/detail/core/futex.hpp"
+#include "concur/detail/sync/spin.hpp"
 #include "multiprocessing/channel.hpp"
+#include "multiprocessing/fd_passing.hpp"
 #include "multiprocessing/queue_impl.hpp"
 #include "multiprocessing/robust.hpp"
 
@@ -27,10 +27,13 @@ namespace {
 using concur::detail::futex_wait_until;
 using concur::detail::futex_wake;
 
+// How long get() spins for an item before it sleeps: a few microseconds (see spin.hpp).
+constexpr int kGetSpins = 4 * concur::detail::sync::kSpins;
+
 constexpr std::uint64_t pad8(std::uint64_t n) { return (n + 7) & ~std::uint64_t{7}; }
 
 std::uint64_t entry_bytes(const Pending& p) {
-  return sizeof(EntryHeader) + (p.big ? 0 : pad8(p.size));
+  return sizeof(EntryHeader) + (p.big() ? 0 : pad8(p.body.size()));
 }
 
 // Circular copies: the ring's bytes wrap at `cap`.
@@ -63,25 +66,9 @@ struct LockGuard {
 };
 
 // Sends `fds` with sequence number `seq` without blocking. false: the socket is full.
-bool send_fds(int sock, std::uint64_t seq, const std::vector<int>& fds) {
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-  iovec iov{&seq, sizeof seq};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.data();
-  msg.msg_controllen = control.size();
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-  std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  for (;;) {
-    if (::sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) return true;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return false;
-    throw_errno("sendmsg(queue fds)");
-  }
+bool send_fds(int sock, std::uint64_t seq, std::span<const int> fds) {
+  return try_send_with_fds(sock, {reinterpret_cast<const char*>(&seq), sizeof seq}, fds,
+                           "sendmsg(queue fds)");
 }
 
 // Receives the fd message `seq`, dropping stale ones (older sequence numbers, left by a
@@ -89,30 +76,13 @@ bool send_fds(int sock, std::uint64_t seq, const std::vector<int>& fds) {
 void recv_fds(int sock, std::uint64_t seq, std::uint32_t nfds, FdList& out) {
   for (;;) {
     std::uint64_t got = 0;
-    std::vector<char> control(CMSG_SPACE(sizeof(int) * kMaxItemFds + sizeof(int) * 4));
-    iovec iov{&got, sizeof got};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    const ssize_t n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      throw ProcessError("concur::multiprocessing: Queue item lost (its handles are missing)");
-    if (n < 0) throw_errno("recvmsg(queue fds)");
     FdList fds;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      const std::size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < k; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        fds.push(fd);
-      }
-    }
-    if (n != static_cast<ssize_t>(sizeof got) || got < seq) continue;  // stale: fds closed
-    if (got > seq || (msg.msg_flags & MSG_CTRUNC) != 0 || fds.size() != nfds)
+    const Received r =
+        recv_with_fds(sock, &got, sizeof got, &fds, "recvmsg(queue fds)", MSG_DONTWAIT);
+    if (r.would_block || r.bytes == 0)
+      throw ProcessError("concur::multiprocessing: Queue item lost (its handles are missing)");
+    if (r.bytes != sizeof got || got < seq) continue;  // stale: its fds are closed
+    if (got > seq || r.truncated || fds.size() != nfds)
       throw ProcessError("concur::multiprocessing: Queue item lost (its handles are missing)");
     out = std::move(fds);
     return;
@@ -125,15 +95,28 @@ QueueImpl::PushResult QueueImpl::push_locked(Pending& p) {
   QueueShared& s = shared();
   const std::uint64_t need = entry_bytes(p);
   if (s.tail - s.head + need > s.capacity) return PushResult::no_room;
-  EntryHeader h{p.size, static_cast<std::uint32_t>(p.fds.size()), p.big ? 1u : 0u, 0};
-  if (!p.fds.empty()) {
+  const bool big = p.big();
+  const std::size_t nfds = p.fds.size() + (big ? 1 : 0);  // a big item's memfd comes last
+  EntryHeader h{p.body.size(), static_cast<std::uint32_t>(nfds), big ? 1u : 0u, 0};
+  if (nfds != 0) {
     h.seq = s.fd_seq + 1;
-    if (!send_fds(tx.get(), h.seq, p.fds.fds())) return PushResult::socket_full;
+    bool sent;
+    if (big) {
+      std::vector<int> fds(p.fds.fds());
+      fds.push_back(p.body.memfd());
+      sent = send_fds(tx.get(), h.seq, fds);
+    } else {
+      sent = send_fds(tx.get(), h.seq, p.fds.fds());
+    }
+    if (!sent) return PushResult::socket_full;
     s.fd_seq = h.seq;
     p.fds.clear();  // sent: the receiver has its own copies
   }
   ring_write(ring(), s.capacity, s.tail, &h, sizeof h);
-  if (!p.big) ring_write(ring(), s.capacity, s.tail + sizeof h, p.bytes.data(), p.bytes.size());
+  if (!big) {
+    const std::string_view bytes = p.body.view();
+    ring_write(ring(), s.capacity, s.tail + sizeof h, bytes.data(), bytes.size());
+  }
   s.tail += need;
   s.items_seq.fetch_add(1, std::memory_order_release);
   return PushResult::done;
@@ -145,9 +128,13 @@ bool QueueImpl::pop_locked(QueueItem& out) {
   EntryHeader h;
   ring_read(ring(), s.capacity, s.head, &h, sizeof h);
   const bool big = h.big != 0;
+  if (!big && h.size > kBigItem)  // the ring is shared: never trust a size for an allocation
+    throw ProcessError("concur::multiprocessing: a Queue entry is corrupt");
   if (!big) {
-    out.small_.resize(h.size);
-    ring_read(ring(), s.capacity, s.head + sizeof h, out.small_.data(), h.size);
+    std::string& bytes = out.body_.buffer();
+    bytes.resize(h.size);
+    ring_read(ring(), s.capacity, s.head + sizeof h, bytes.data(), h.size);
+    out.body_.set_buffer_size();
   }
   s.head += sizeof h + (big ? 0 : pad8(h.size));
   s.space_seq.fetch_add(1, std::memory_order_release);
@@ -158,16 +145,7 @@ bool QueueImpl::pop_locked(QueueItem& out) {
     UniqueFd memfd(fds.back());
     fds.pop_back();
     for (int fd : fds) out.fds_.push(fd);
-    struct stat st {};
-    if (::fstat(memfd.get(), &st) < 0) throw_errno("fstat(queue item)");
-    if (static_cast<std::uint64_t>(st.st_size) < h.size)
-      throw ProcessError("concur::multiprocessing: Queue item truncated");
-    if (h.size != 0) {
-      void* addr = ::mmap(nullptr, h.size, PROT_READ, MAP_PRIVATE, memfd.get(), 0);
-      if (addr == MAP_FAILED) throw_errno("mmap(queue item)");
-      out.map_ = static_cast<const char*>(addr);
-      out.map_len_ = h.size;
-    }
+    out.body_ = Payload::adopt(std::move(memfd), h.size);  // checks its seals and size, maps
   }
   return true;
 }
@@ -211,19 +189,33 @@ void QueueImpl::push_blocking(Pending& p) {
 
 bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
   QueueShared& s = shared();
+  bool spun = false;
   for (;;) {
     if (!robust_lock(s.lock, deadline)) return false;
     LockGuard g(s.lock);
     if (pop_locked(out)) {
-      const std::uint32_t feeders = s.space_waiters.load(std::memory_order_relaxed);
+      // Feeders sleep until half the ring is free (room for any entry): one wake-up per
+      // half ring, not one system call per item taken.
+      const bool wake_feeders =
+          s.space_waiters.load(std::memory_order_relaxed) != 0 && s.tail - s.head <= s.capacity / 2;
       g.unlock();
-      if (feeders != 0) futex_wake(s.space_seq, INT_MAX, true);
+      if (wake_feeders) futex_wake(s.space_seq, INT_MAX, true);
       s.count.fetch_sub(1, std::memory_order_seq_cst);
       if (s.put_waiters.load(std::memory_order_seq_cst) != 0) futex_wake(s.count, 1, true);
       return true;
     }
     if (deadline.expired()) return false;
     const std::uint32_t seq = s.items_seq.load(std::memory_order_relaxed);
+    if (!spun) {
+      // A running producer publishes its next item within microseconds: a reader that waits
+      // for it spinning costs neither side a system call (no futex sleep, no wake-up).
+      g.unlock();
+      spun = true;
+      concur::detail::sync::spin_until(
+          [&] { return s.items_seq.load(std::memory_order_relaxed) != seq; }, kGetSpins);
+      continue;
+    }
+    spun = false;
     s.get_waiters.fetch_add(1, std::memory_order_relaxed);
     g.unlock();
     futex_wait_until(s.items_seq, seq, deadline, true);

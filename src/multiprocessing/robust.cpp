@@ -22,6 +22,10 @@ using concur::detail::futex_wait_until;
 using concur::detail::futex_wake;
 
 constexpr auto kLivenessSlice = std::chrono::milliseconds(50);
+// The spin before sleeping: at most kSpinBudget pauses (~10-40 us), looking at the word after
+// 1, 2, 4 ... kMaxPause of them.
+constexpr int kSpinBudget = 1024;
+constexpr int kMaxPause = 64;
 
 std::atomic<pid_t> g_pid{0};
 
@@ -64,8 +68,13 @@ bool process_dead(pid_t pid) noexcept {
 
 bool robust_lock_slow(std::atomic<std::uint32_t>& w, const Deadline& deadline) noexcept {
   const std::uint32_t me = self_tag();
-  for (int i = 0; i < 100; ++i) {
-    concur::detail::cpu_relax();
+  // Spin with exponential backoff before sleeping. Every look at the word pulls its cache
+  // line away from the holder, whose next release and acquire must fetch it back: a waiter
+  // that looks ever less often lets a holder in another process run its short critical
+  // sections at full speed, and still takes the lock in one of its gaps.
+  int pause = 1;
+  for (int spent = 0; spent < kSpinBudget; spent += pause, pause = std::min(pause * 2, kMaxPause)) {
+    for (int i = 0; i < pause; ++i) concur::detail::cpu_relax();
     std::uint32_t free = 0;
     if (w.load(std::memory_order_relaxed) == 0 &&
         w.compare_exchange_weak(free, me, std::memory_order_acquire, std::memory_order_relaxed))

@@ -129,7 +129,13 @@ void check_not_runaway_spawn_child() {
   ::_exit(runaway_exit);
 }
 
-SpawnedWorker spawn_worker() {
+PendingSpawn::~PendingSpawn() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  reap(pid_);
+}
+
+PendingSpawn launch_spawn() {
   check_not_runaway_spawn_child();
   if (!freeze_called.load())
     throw ProcessError(
@@ -168,28 +174,33 @@ SpawnedWorker spawn_worker() {
   const int rc = ::posix_spawn(&pid, "/proc/self/exe", &fa.a, &attr.a, argv.data(), envp.data());
   if (rc != 0)
     concur::detail::throw_errno(rc, "concur::multiprocessing: posix_spawn(/proc/self/exe)");
-  theirs.reset();
+  return PendingSpawn(pid, std::move(ours), nonce);
+}
 
+SpawnedWorker finish_spawn(PendingSpawn p) {
+  const pid_t pid = p.pid_;
+  const int fd = p.channel_.get();
   const Duration timeout = spawn_handshake_timeout();
   const auto deadline = concur::detail::Deadline::after(timeout);
+  const auto fail = [&](bool timed_out) {
+    p.pid_ = -1;  // handshake_failed() kills (on timeout) and reaps it
+    handshake_failed(pid, timed_out, timeout);
+  };
   char hello[16];
   std::size_t got = 0;
   while (got < sizeof hello) {
-    if (!concur::detail::wait_readable(ours.get(), deadline.poll_ms()))
-      handshake_failed(pid, true, timeout);
-    const ssize_t r = ::read(ours.get(), hello + got, sizeof hello - got);
+    if (!concur::detail::wait_readable(fd, deadline.poll_ms())) fail(true);
+    const ssize_t r = ::read(fd, hello + got, sizeof hello - got);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) handshake_failed(pid, false, timeout);
+    if (r <= 0) fail(false);
     got += static_cast<std::size_t>(r);
   }
   std::uint64_t echoed = 0;
   std::memcpy(&echoed, hello + 8, sizeof echoed);
-  if (std::memcmp(hello, hello_magic, 8) != 0 || echoed != nonce) {
-    ::kill(pid, SIGKILL);
-    reap(pid);
+  if (std::memcmp(hello, hello_magic, 8) != 0 || echoed != p.nonce_)
     throw ProcessError("concur::multiprocessing: spawned worker sent a wrong handshake");
-  }
-  return {pid, std::move(ours)};
+  p.pid_ = -1;  // handed over
+  return {pid, std::move(p.channel_)};
 }
 
 }  // namespace concur::multiprocessing::detail

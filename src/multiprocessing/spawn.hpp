@@ -13,12 +13,13 @@
 // once with a message; and the parent gives up after a handshake timeout, killing the child,
 // with an error that names the cause.
 //
-// Thread safety: spawn_worker() may be called from any thread.
+// Thread safety: every function may be called from any thread.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <utility>
 
 #include "concur/detail/core/fd.hpp"
 #include "concur/duration.hpp"
@@ -30,9 +31,33 @@ struct SpawnedWorker {
   concur::detail::UniqueFd channel;  // our end, CLOEXEC
 };
 
-/// Starts a worker by spawn and completes the handshake. Throws ProcessError (with the
-/// freeze_support() diagnosis) or std::system_error; never leaves a child behind on failure.
-SpawnedWorker spawn_worker();
+/// A spawned child whose handshake is not read yet. Destroying it kills and reaps the child
+/// (a batch whose other start failed leaves nothing behind).
+class PendingSpawn {
+ public:
+  PendingSpawn(pid_t pid, concur::detail::UniqueFd channel, std::uint64_t nonce)
+      : pid_(pid), channel_(std::move(channel)), nonce_(nonce) {}
+  PendingSpawn(PendingSpawn&& o) noexcept
+      : pid_(std::exchange(o.pid_, -1)), channel_(std::move(o.channel_)), nonce_(o.nonce_) {}
+  PendingSpawn& operator=(PendingSpawn&&) = delete;
+  ~PendingSpawn();
+
+ private:
+  friend SpawnedWorker finish_spawn(PendingSpawn p);
+  pid_t pid_ = -1;
+  concur::detail::UniqueFd channel_;
+  std::uint64_t nonce_ = 0;
+};
+
+/// Starts a worker by spawn (posix_spawn; does not wait for it). Throws ProcessError when
+/// freeze_support() was not called here, std::system_error when posix_spawn fails.
+PendingSpawn launch_spawn();
+/// Waits for the child's handshake (spawn_handshake_timeout()). Throws ProcessError (with the
+/// freeze_support() diagnosis); never leaves a child behind on failure. Children launched
+/// together start in parallel: launch them all first, then finish each.
+SpawnedWorker finish_spawn(PendingSpawn p);
+/// launch_spawn() and finish_spawn() in one.
+inline SpawnedWorker spawn_worker() { return finish_spawn(launch_spawn()); }
 
 /// True in a spawned worker (code addresses arrive as image offsets).
 bool in_spawned_worker();

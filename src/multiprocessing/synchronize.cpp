@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstring>
 #include <new>
 #include <stdexcept>
+#include <string>
 
+#include "multiprocessing/image.hpp"
 #include "multiprocessing/robust.hpp"
 
 namespace concur::multiprocessing {
@@ -233,8 +236,18 @@ Barrier::Barrier(std::size_t parties, std::uintptr_t trampoline, std::uintptr_t 
   concur::detail::check_timeout(timeout);
   Words& w = w_();
   w.core.init(static_cast<std::uint32_t>(parties));
-  w.trampoline = trampoline;
-  w.fn = fn;
+  const auto store = [](CodeRef& ref, std::uintptr_t addr) {
+    if (addr == 0) return;
+    const detail::CodeLocation loc = detail::locate_code(addr);
+    if (loc.module.size() >= sizeof ref.module)
+      throw std::invalid_argument("Barrier: the action's library path is longer than " +
+                                  std::to_string(sizeof ref.module - 1) + " bytes");
+    std::memcpy(ref.module, loc.module.c_str(), loc.module.size() + 1);
+    ref.offset = loc.offset;
+    ref.present = 1;
+  };
+  store(w.trampoline, trampoline);
+  store(w.fn, fn);
   w.timeout = timeout ? timeout->count() : -1.0;
 }
 
@@ -242,10 +255,17 @@ std::size_t Barrier::wait(std::optional<Duration> timeout) {
   concur::detail::check_timeout(timeout);
   Words& w = w_();
   if (!timeout && w.timeout >= 0) timeout = Duration(w.timeout);
-  const auto action = [&w] {
-    if (w.trampoline != 0)
-      reinterpret_cast<void (*)(std::uintptr_t)>(static_cast<std::uintptr_t>(w.trampoline))(
-          static_cast<std::uintptr_t>(w.fn));
+  // The action at its address in this process (a ProcessError from resolving it breaks the
+  // barrier, as an action's own exception does).
+  const auto address = [](const CodeRef& ref) -> std::uintptr_t {
+    if (ref.present == 0) return 0;
+    const std::string module(ref.module, ::strnlen(ref.module, sizeof ref.module));
+    return detail::resolve_code(module, ref.offset);
+  };
+  const auto action = [&w, &address] {
+    if (w.trampoline.present == 0) return;
+    const std::uintptr_t fn = address(w.fn);
+    reinterpret_cast<void (*)(std::uintptr_t)>(address(w.trampoline))(fn);
   };
   const std::uint32_t index = w.core.wait(Deadline::after(timeout), detail::kShared, action);
   if (index == concur::detail::sync::BarrierCore::kBroken)

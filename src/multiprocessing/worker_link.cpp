@@ -27,17 +27,8 @@ int pidfd_open(pid_t pid) {
 
 std::unique_ptr<WorkerLink> WorkerLink::start(StartMethod method) {
   check_not_runaway_spawn_child();
-  if (method == StartMethod::spawn) {
-    SpawnedWorker s = spawn_worker();  // before the link exists: a failure leaves nothing
-    std::unique_ptr<WorkerLink> w(new WorkerLink);
-    w->spawned_ = true;
-    w->pid_ = s.pid;
-    w->channel_ = s.channel.release();
-    register_parent_fd(w->channel_);  // later fork()ed children must not keep it
-    w->exit_fd_ = pidfd_open(w->pid_);
-    w->pidfd_ = w->exit_fd_;
-    return w;
-  }
+  // spawn_worker() before the link exists: a failure leaves nothing.
+  if (method == StartMethod::spawn) return adopt_spawned(spawn_worker());
   std::unique_ptr<WorkerLink> w(new WorkerLink);
   if (method == StartMethod::forkserver) {
     const ServerWorker s = forkserver_spawn();
@@ -56,6 +47,33 @@ std::unique_ptr<WorkerLink> WorkerLink::start(StartMethod method) {
     w->pidfd_ = w->exit_fd_;
   }
   return w;
+}
+
+std::unique_ptr<WorkerLink> WorkerLink::adopt_spawned(SpawnedWorker s) {
+  std::unique_ptr<WorkerLink> w(new WorkerLink);
+  w->spawned_ = true;
+  w->pid_ = s.pid;
+  w->channel_ = s.channel.release();
+  register_parent_fd(w->channel_);  // later fork()ed children must not keep it
+  w->exit_fd_ = pidfd_open(w->pid_);
+  w->pidfd_ = w->exit_fd_;
+  return w;
+}
+
+std::vector<std::unique_ptr<WorkerLink>> WorkerLink::start_many(StartMethod method, std::size_t n) {
+  std::vector<std::unique_ptr<WorkerLink>> links;
+  links.reserve(n);
+  if (method != StartMethod::spawn) {
+    for (std::size_t i = 0; i < n; ++i) links.push_back(start(method));
+    return links;
+  }
+  // An exec and the program's start-up take milliseconds: overlap them.
+  check_not_runaway_spawn_child();
+  std::vector<PendingSpawn> launched;
+  launched.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) launched.push_back(launch_spawn());
+  for (auto& p : launched) links.push_back(adopt_spawned(finish_spawn(std::move(p))));
+  return links;
 }
 
 bool WorkerLink::send(Message& m) {

@@ -13,9 +13,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "concur/multiprocessing/start_method.hpp"
 #include "multiprocessing/channel.hpp"
+#include "multiprocessing/spawn.hpp"
 
 namespace concur::multiprocessing::detail {
 
@@ -24,6 +26,9 @@ class WorkerLink {
   /// Starts a worker (fork, forkserver or spawn). Throws std::system_error, ProcessError
   /// (spawn: freeze_support() missing).
   static std::unique_ptr<WorkerLink> start(StartMethod method);
+  /// Starts `n` workers; spawned ones start in parallel (all launched before the first
+  /// handshake is awaited). Throws as start(), leaving no worker behind.
+  static std::vector<std::unique_ptr<WorkerLink>> start_many(StartMethod method, std::size_t n);
   ~WorkerLink();  // kills (SIGKILL) and reaps the worker if wait_exit() was not called
   WorkerLink(const WorkerLink&) = delete;
   WorkerLink& operator=(const WorkerLink&) = delete;
@@ -52,6 +57,7 @@ class WorkerLink {
 
  private:
   WorkerLink() = default;
+  static std::unique_ptr<WorkerLink> adopt_spawned(SpawnedWorker s);
   int reap_locked(bool block);  // -1: not exited yet (block = false)
   pid_t pid_ = -1;
   int channel_ = -1;

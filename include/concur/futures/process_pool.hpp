@@ -190,6 +190,9 @@ class ProcessPoolExecutor {
       : pool_(max_workers,
               multiprocessing::PoolOptions{options.mp_context, options.max_tasks_per_child,
                                            std::move(options.initializer)}) {}
+  /// Internal (concur::mpi::MPIPoolExecutor): the same verbs over another pool engine.
+  explicit ProcessPoolExecutor(std::unique_ptr<multiprocessing::detail::PoolEngine> engine)
+      : pool_(std::move(engine)) {}
   ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
   ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
   /// shutdown(true).

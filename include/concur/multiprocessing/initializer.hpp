@@ -40,6 +40,13 @@ class Initializer {
 
   /// Internal: the serialized call (a Kind::task message; sending it does not consume it).
   const std::shared_ptr<detail::Message>& message() const { return call_; }
+  /// Internal (concur::mpi's agents): an initializer from a call already serialized.
+  static Initializer from_message(detail::Message call) {
+    Initializer i;
+    i.call_ = std::make_shared<detail::Message>(std::move(call));
+    i.call_->body.finish();
+    return i;
+  }
 
  private:
   std::shared_ptr<detail::Message> call_;

@@ -67,6 +67,8 @@ class Pool {
             processes,
             options.start_method == StartMethod::fork ? get_start_method() : options.start_method,
             options.maxtasksperchild, std::move(options.initializer)})) {}
+  /// Internal (concur::mpi::Pool): the same verbs over another engine.
+  explicit Pool(std::unique_ptr<detail::PoolEngine> engine) : core_(std::move(engine)) {}
   ~Pool() = default;  // terminate(): kills and reaps the workers; unfinished tasks fail
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -141,7 +143,7 @@ class Pool {
   /// The pids of the current workers (a snapshot; replaced workers have new ones).
   std::vector<pid_t> pids() const { return core_->pids(); }
   /// Internal (futures::ProcessPoolExecutor submits single calls through it): the engine.
-  detail::ProcessPoolCore& core() noexcept { return *core_; }
+  detail::PoolEngine& core() noexcept { return *core_; }
 
  private:
   template <bool Star, class F, class Range>
@@ -159,13 +161,14 @@ class Pool {
       }
       const std::size_t chunks = (n + chunksize - 1) / chunksize;
       auto group = std::make_shared<detail::TaskGroup>(chunks);
-      std::vector<detail::Task> tasks(chunks);
+      std::vector<detail::Task> tasks;
+      tasks.reserve(chunks);
       auto it = std::ranges::begin(items);
       const auto trampoline =
           reinterpret_cast<std::uintptr_t>(&detail::chunk_trampoline<F, Item, Star>);
       const auto fn = detail::fn_address(f);
       for (std::size_t c = 0; c < chunks; ++c) {
-        detail::Task& t = tasks[c];
+        detail::Task& t = tasks.emplace_back();
         t.sink = group;
         t.index = c;
         t.message.kind = detail::Kind::task;
@@ -174,8 +177,12 @@ class Pool {
         t.message.count = std::min(chunksize, n - c * chunksize);
         detail::ItemWriter<Item>(t.message.body, t.message.fds)
             .put_n(it, static_cast<std::size_t>(t.message.count));
+        if (t.message.body.spilled()) {     // a big chunk goes at once: a worker decodes it
+          core_->submit(std::move(tasks));  // while this thread serializes the next one
+          tasks.clear();
+        }
       }
-      core_->submit(std::move(tasks));
+      if (!tasks.empty()) core_->submit(std::move(tasks));
       return AsyncResult<std::vector<R>>(group, [n](const detail::TaskGroup& g) {
         std::vector<R> out;
         out.reserve(n);
@@ -204,7 +211,7 @@ class Pool {
         stream, [source] { source->abandon(); }, ordered);
   }
 
-  std::unique_ptr<detail::ProcessPoolCore> core_;
+  std::unique_ptr<detail::PoolEngine> core_;
 };
 
 }  // namespace concur::multiprocessing

@@ -13,7 +13,8 @@
 // maps; a robust process-shared lock guards it. put() never waits for readers: when the ring
 // is full, the item joins this process's buffer and a feeder thread moves it into the ring as
 // readers make room (Python's feeder thread, started on demand). Items larger than 64 KiB
-// travel in their own memfd (written once, mapped by the reader), never through a pipe.
+// travel in their own sealed memfd (written once, mapped by the reader: the pool's Payload),
+// never through a pipe.
 // Items may carry handles (SharedArray, SharedMemory, Value, Connection, other queues, the
 // synchronisation classes): their fds travel beside the item (SCM_RIGHTS).
 //
@@ -53,6 +54,8 @@
 #include <string_view>
 
 #include "concur/duration.hpp"
+#include "concur/multiprocessing/detail/codec.hpp"
+#include "concur/multiprocessing/detail/payload.hpp"
 #include "concur/multiprocessing/detail/wire.hpp"
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
@@ -68,23 +71,21 @@ namespace detail {
 
 struct QueueImpl;
 
-/// One item received from a ByteQueue: its bytes (in a string or in a mapped memfd) and the
-/// fds that travelled with it (owned; closed with the item).
+/// One item received from a ByteQueue: its bytes (a Payload: in memory, or a sealed memfd
+/// mapped read-only) and the fds that travelled with it (owned; closed with the item).
 class QueueItem {
  public:
   QueueItem() = default;
   QueueItem(const QueueItem&) = delete;
   QueueItem& operator=(const QueueItem&) = delete;
   ~QueueItem();
-  std::string_view bytes() const { return map_ ? std::string_view(map_, map_len_) : small_; }
+  std::string_view bytes() const { return body_.view(); }
   const FdList& fds() const { return fds_; }
   void reset();
 
  private:
   friend struct QueueImpl;
-  std::string small_;
-  const char* map_ = nullptr;
-  std::size_t map_len_ = 0;
+  Payload body_;
   FdList fds_;
 };
 
@@ -97,8 +98,9 @@ class ByteQueue {
   /// An empty handle, to be loaded.
   explicit ByteQueue(std::nullptr_t) {}
 
-  /// Throws Full, std::invalid_argument (closed, negative timeout).
-  void put(std::string bytes, FdList fds, bool block, std::optional<Duration> timeout);
+  /// Puts one item (`body` finished by encode_item). Throws Full, std::invalid_argument
+  /// (closed, negative timeout).
+  void put(Payload body, FdList fds, bool block, std::optional<Duration> timeout);
   /// False when no item came in time. Throws std::invalid_argument (closed, negative timeout).
   bool get(QueueItem& item, bool block, std::optional<Duration> timeout);
   std::size_t qsize() const;
@@ -130,15 +132,19 @@ class ByteQueue {
   std::shared_ptr<QueueImpl> impl_ptr_;
 };
 
-/// Serializes `item` (with its handles' fds) for a ByteQueue.
+/// Serializes `item` (with its handles' fds) for a ByteQueue as the pool's codec encodes one
+/// task item: a number is its native bytes (no archive and stream set up per item), anything
+/// else goes through cereal. Past Payload's threshold (64 KiB) the bytes go straight into a
+/// sealed memfd, which travels instead of them.
 template <class T>
-void encode_item(const T& item, std::string& bytes, FdList& fds) {
-  write_values(bytes, fds, item);
+void encode_item(const T& item, Payload& body, FdList& fds) {
+  ItemWriter<T>(body, fds).put(item);
+  body.finish();
 }
+/// Throws ProcessError (or cereal::Exception) for bytes that are not a T.
 template <class T>
 T decode_item(const QueueItem& item) {
-  Reader reader(item.bytes(), item.fds());
-  return reader.read<T>();
+  return ItemReader<T>(item.bytes(), item.fds(), 1).get();
 }
 
 }  // namespace detail
@@ -155,10 +161,10 @@ class Queue {
   /// expired timeout: queue::Full). Never waits for a reader. Throws std::invalid_argument if
   /// this handle was closed or the timeout is negative.
   void put(T item, bool block = true, std::optional<Duration> timeout = {}) {
-    std::string bytes;
+    detail::Payload body;
     detail::FdList fds;
-    detail::encode_item(item, bytes, fds);
-    q_.put(std::move(bytes), std::move(fds), block, timeout);
+    detail::encode_item(item, body, fds);
+    q_.put(std::move(body), std::move(fds), block, timeout);
   }
   /// The oldest item; waits (at most `timeout`) unless block = false. Throws queue::Empty,
   /// std::invalid_argument (closed, negative timeout).
@@ -245,10 +251,10 @@ class SimpleQueue {
   /// Adds `item`; never waits (the queue is unbounded). Throws std::invalid_argument after
   /// close().
   void put(T item) {
-    std::string bytes;
+    detail::Payload body;
     detail::FdList fds;
-    detail::encode_item(item, bytes, fds);
-    q_.put(std::move(bytes), std::move(fds), true, std::nullopt);
+    detail::encode_item(item, body, fds);
+    q_.put(std::move(body), std::move(fds), true, std::nullopt);
   }
   /// The oldest item, waiting for one (forever). Throws std::invalid_argument after close().
   T get() {

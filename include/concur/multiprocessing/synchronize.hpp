@@ -21,7 +21,8 @@
 //   AssertionError). BoundedSemaphore::release() above its initial value: std::invalid_argument.
 // - Barrier::wait() throws concur::threading::BrokenBarrierError when broken (timeout, abort(),
 //   reset() during the wait). Its action is a function pointer or capture-less lambda, run by
-//   the last process to arrive.
+//   the last process to arrive (whatever its start method: the action is stored as module +
+//   offset, as spawn sends functions).
 // Beyond Python: a Lock or RLock whose holder process dies (a crash, SIGKILL) is taken over by
 // the next acquirer within about 50 ms — never a hang. (Python's stay locked forever.) A thread
 // of a live process that exits holding an RLock still holds it, as in Python.
@@ -389,7 +390,10 @@ class Barrier {
   explicit Barrier(std::size_t parties, std::optional<Duration> timeout = {})
       : Barrier(parties, 0, 0, timeout) {}
   /// A barrier whose `action` (a function pointer or capture-less lambda) runs once per cycle
-  /// in the last process to arrive. Throws as the constructor without an action.
+  /// in the last process to arrive — at its own address there: the action is kept as (module,
+  /// offset), so a spawned process runs it too. Throws as the constructor without an action,
+  /// and std::invalid_argument for an action in a library whose path exceeds 499 bytes,
+  /// ProcessError for an action in no loaded module.
   template <class F>
   requires(!std::convertible_to<F, std::optional<Duration>>)
       Barrier(std::size_t parties, F action, std::optional<Duration> timeout = {})
@@ -424,10 +428,18 @@ class Barrier {
   }
 
  private:
+  // A code address as (module path, offset from its load bias): valid in every process of
+  // this program, forked or spawned (a raw address is not: ASLR loads a spawned program
+  // elsewhere).
+  struct CodeRef {
+    std::uint64_t offset;
+    std::uint32_t present;  // 0: no address
+    char module[500];       // NUL-terminated; "" is the program itself
+  };
   struct Words {
     concur::detail::sync::BarrierCore core;
-    std::uint64_t trampoline, fn;  // the action (0: none): same program image in every process
-    double timeout;                // < 0: none
+    CodeRef trampoline, fn;  // the action (trampoline.present == 0: none)
+    double timeout;          // < 0: none
   };
   template <class F>
   static void run_action(std::uintptr_t fn) {

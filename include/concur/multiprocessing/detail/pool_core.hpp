@@ -155,6 +155,29 @@ class TaskSource {
   virtual void break_off(const std::string& why) noexcept = 0;
 };
 
+/// What the Pool templates submit to: the local process pool (ProcessPoolCore) or another
+/// engine with the same contract (concur::mpi's ranks).
+class PoolEngine {
+ public:
+  virtual ~PoolEngine() = default;
+  /// Queues tasks. Throws std::invalid_argument if the pool was closed or terminated.
+  virtual void submit(std::vector<Task> tasks) = 0;
+  /// Adds a lazy producer. Throws std::invalid_argument if the pool was closed or terminated.
+  virtual void submit(std::shared_ptr<TaskSource> source) = 0;
+  /// Wakes the dispatch thread (a stream's consumer made room). Safe after the pool ended.
+  virtual std::function<void()> waker() const = 0;
+  virtual void close() = 0;
+  virtual void terminate() = 0;
+  /// Throws std::invalid_argument unless close() or terminate() was called.
+  virtual void join() = 0;
+  /// The number of worker processes.
+  virtual unsigned processes() const = 0;
+  /// Why the pool is broken (an initializer failed in a worker), or nullopt while it is not.
+  virtual std::optional<std::string> broken() const = 0;
+  /// The pids of the current workers (those on this host).
+  virtual std::vector<pid_t> pids() const = 0;
+};
+
 /// Options of a ProcessPoolCore.
 struct ProcessPoolConfig {
   unsigned processes = 0;  // 0: cpu_count()
@@ -163,31 +186,31 @@ struct ProcessPoolConfig {
   Initializer initializer;
 };
 
-class ProcessPoolCore {
+class ProcessPoolCore final : public PoolEngine {
  public:
   /// Starts the workers. Throws std::system_error, std::invalid_argument (a start method this
   /// build cannot use).
   explicit ProcessPoolCore(ProcessPoolConfig config);
-  ~ProcessPoolCore();  // terminate()
+  ~ProcessPoolCore() override;  // terminate()
   ProcessPoolCore(const ProcessPoolCore&) = delete;
   ProcessPoolCore& operator=(const ProcessPoolCore&) = delete;
 
   /// Queues tasks. Throws std::invalid_argument if the pool was closed or terminated.
-  void submit(std::vector<Task> tasks);
+  void submit(std::vector<Task> tasks) override;
   /// Adds a lazy producer. Throws std::invalid_argument if the pool was closed or terminated.
-  void submit(std::shared_ptr<TaskSource> source);
+  void submit(std::shared_ptr<TaskSource> source) override;
   /// Wakes the dispatch thread (a stream's consumer made room). Safe after the pool ended.
-  std::function<void()> waker() const;
-  void close();
-  void terminate();
+  std::function<void()> waker() const override;
+  void close() override;
+  void terminate() override;
   /// Throws std::invalid_argument unless close() or terminate() was called.
-  void join();
-  unsigned processes() const;
+  void join() override;
+  unsigned processes() const override;
   /// Why the pool is broken (an initializer failed in a worker: no task will run any more),
   /// or nullopt while it is not.
-  std::optional<std::string> broken() const;
+  std::optional<std::string> broken() const override;
   /// The pids of the current workers.
-  std::vector<pid_t> pids() const;
+  std::vector<pid_t> pids() const override;
 
  private:
   struct Impl;

@@ -1,0 +1,17 @@
+// Internal to concur::mpi: one task's outcome as a results record, and back.
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+
+#include "concur/multiprocessing/detail/pool_core.hpp"
+#include "mpi/frames.hpp"
+
+namespace concur::mpi::detail {
+
+/// Appends (id, outcome) to a results frame.
+void write_outcome(FrameWriter& w, std::uint64_t id, const multiprocessing::detail::Outcome& o);
+/// Reads one record of a results frame; `rank` names the sender in messages.
+multiprocessing::detail::Outcome read_outcome(FrameReader& r, std::uint64_t& id, int rank);
+
+}  // namespace concur::mpi::detail
