@@ -69,8 +69,9 @@ TEST_F(BigData, CorruptSizesNeverAllocateBeyondTheBytes) {
     detail::Reader r(bytes, none);
     EXPECT_THROW(r.read<std::string>(), std::exception);
   }
-  {  // a bool that is neither 0 nor 1
-    detail::Reader r(std::string(1, '\x07'), none);
+  {  // a bool that is neither 0 nor 1 (the Reader views the bytes: they must outlive it)
+    const std::string bytes(1, '\x07');
+    detail::Reader r(bytes, none);
     EXPECT_THROW(r.read<bool>(), std::exception);
   }
   // a raw chunk whose count does not match its bytes
