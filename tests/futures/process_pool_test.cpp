@@ -12,7 +12,6 @@
 #include <set>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "concur/futures.hpp"
@@ -44,17 +43,6 @@ class ProcessPool : public concur::test::NoLeakTest {};
 int read_byte(int fd) {
   char c = 0;
   return ::read(fd, &c, 1) == 1 ? int{c} : -1;
-}
-
-// Polls a state that another thread changes (the pool's dispatch thread), with a deadline.
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto until = std::chrono::steady_clock::now() + 30s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::yield();
-  }
-  return true;
 }
 
 struct Pipe {
@@ -143,12 +131,7 @@ TEST_F(ProcessPool, ShutdownCancelFuturesCancelsWhatIsNotFinished) {
   ASSERT_EQ(::pipe(fds), 0);  // made before the pool: its worker inherits the read end
   {
     ProcessPoolExecutor pool(1);
-    auto blocker = pool.submit(
-        +[](int fd) {
-          char c = 0;
-          return ::read(fd, &c, 1) == 1 ? int{c} : -1;
-        },
-        fds[0]);
+    auto blocker = pool.submit(&read_byte, fds[0]);
     std::vector<Future<int>> queued;
     for (int i = 0; i < 3; ++i) queued.push_back(pool.submit(&square, i));
     pool.shutdown(false, true);
@@ -172,7 +155,7 @@ TEST_F(ProcessPool, FutureRunsOnceAWorkerTookItAndCannotBeCancelledThen) {
     auto blocker = pool.submit(&read_byte, gate.fds[0]);
     auto queued = pool.submit(
         +[](int fd) { return ::write(fd, "y", 1) == 1; }, ran.fds[1]);
-    ASSERT_TRUE(eventually([&] { return blocker.running(); }));
+    ASSERT_TRUE(concur::test::eventually([&] { return blocker.running(); }, 30s));
     EXPECT_FALSE(blocker.cancel());
     EXPECT_FALSE(blocker.done());
     EXPECT_FALSE(queued.running());  // the only worker is busy
