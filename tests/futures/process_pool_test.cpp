@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "concur/futures.hpp"
+#include "support/executor_work.hpp"
 #include "support/leak_check.hpp"
 
 using namespace std::chrono_literals;
@@ -25,17 +26,7 @@ namespace mp = concur::multiprocessing;
 namespace {
 
 int square(int x) { return x * x; }
-int triple(int x) { return 3 * x; }
 int initialised_value = 0;
-
-template <concur::futures::Executor E>
-long generic_work(E& executor) {
-  auto f = executor.submit(&triple, 5);
-  std::vector<int> items(100);
-  std::iota(items.begin(), items.end(), 0);
-  const auto tripled = executor.map(&triple, items);
-  return f.result() + std::accumulate(tripled.begin(), tripled.end(), 0L);
-}
 
 class ProcessPool : public concur::test::NoLeakTest {};
 
@@ -232,6 +223,6 @@ TEST_F(ProcessPool, OneGenericFunctionRunsOnBothExecutors) {
   static_assert(concur::futures::Executor<concur::futures::ThreadPoolExecutor>);
   ProcessPoolExecutor processes(2);
   concur::futures::ThreadPoolExecutor threads(2);
-  EXPECT_EQ(generic_work(processes), 15 + 3 * 4950);
-  EXPECT_EQ(generic_work(threads), 15 + 3 * 4950);
+  EXPECT_EQ(concur::test::generic_work(processes), concur::test::generic_work_expected);
+  EXPECT_EQ(concur::test::generic_work(threads), concur::test::generic_work_expected);
 }

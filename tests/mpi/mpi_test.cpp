@@ -1,13 +1,19 @@
 // concur::mpi under `mpirun -np 3` (rank 0 runs these tests; ranks 1 and 2 are agents) and,
 // the same binary, without a launcher (size 1: the local pool). Registered in CMakeLists.txt.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <concur/futures.hpp>
 #include <concur/mpi.hpp>
 #include <concur/multiprocessing.hpp>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <numeric>
 #include <set>
 #include <stdexcept>
@@ -41,6 +47,17 @@ int dies(int) {
   ::raise(SIGKILL);
   return 0;
 }
+// Appends x to the file at `log` (one 4-byte write, atomic with O_APPEND), then dies for the
+// numbers that end in 57 (after logging: a crash happens in the middle of running a task).
+int logged(std::string log, int x) {
+  const int fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0 || ::write(fd, &x, sizeof x) != static_cast<ssize_t>(sizeof x))
+    throw std::runtime_error("cannot log");
+  ::close(fd);
+  if (x % 100 == 57) ::raise(SIGKILL);
+  return x;
+}
+std::string bytes_of(int n) { return std::string(static_cast<std::size_t>(n), 'r'); }
 int work_ms(int ms) {  // a task that takes time (work, not synchronisation)
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return ms;
@@ -144,6 +161,48 @@ TEST(MPIPoolExecutor, CrashFailsOnlyItsOwnFuture) {
   // The worker was replaced: the pool still has all its workers' worth of work in it.
   const auto ranks = pool.map(&where, std::vector<int>(32, 0), 1);
   EXPECT_EQ(std::set<int>(ranks.begin(), ranks.end()), worker_ranks());
+}
+
+// Tiny tasks travel to a worker several at a time (a bundle): a crash in the middle of one
+// fails only the task that was running, and no task runs twice or is lost.
+TEST(MPIPoolExecutor, CrashAmongTinyTasksFailsOnlyThatTaskAndRunsNoneTwice) {
+  char dir[] = "/tmp/concur_mpi_testXXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string log = std::string(dir) + "/runs";
+  std::ofstream(log).close();
+  {
+    mpi::MPIPoolExecutor pool(two_per_rank());
+    std::vector<fut::Future<int>> fs;
+    for (int i = 0; i < 400; ++i) fs.push_back(pool.submit(&logged, log, i));
+    for (int i = 0; i < 400; ++i) {
+      if (i % 100 == 57)
+        EXPECT_THROW(fs[static_cast<std::size_t>(i)].result(), mp::WorkerCrashed) << i;
+      else
+        EXPECT_EQ(fs[static_cast<std::size_t>(i)].result(), i);
+    }
+  }
+  std::ifstream in(log, std::ios::binary);
+  const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::map<int, int> runs;
+  for (std::size_t at = 0; at + sizeof(int) <= raw.size(); at += sizeof(int)) {
+    int x;
+    std::memcpy(&x, raw.data() + at, sizeof x);
+    ++runs[x];
+  }
+  EXPECT_EQ(runs.size(), 400u);
+  for (const auto& [x, n] : runs) EXPECT_EQ(n, 1) << "task " << x << " ran " << n << " times";
+  ::unlink(log.c_str());
+  ::rmdir(dir);
+}
+
+// Results too big to share the room of a bundle's outcomes come back whole all the same.
+TEST(MPIPoolExecutor, BigResultsOfTinyTasksComeBackWhole) {
+  mpi::MPIPoolExecutor pool(two_per_rank());
+  std::vector<int> sizes;
+  for (int i = 0; i < 120; ++i) sizes.push_back(i % 3 == 0 ? 150'000 : i % 3 == 1 ? 30'000 : 10);
+  std::vector<fut::Future<std::string>> fs;
+  for (int n : sizes) fs.push_back(pool.submit(&bytes_of, n));
+  for (std::size_t i = 0; i < fs.size(); ++i) EXPECT_EQ(fs[i].result(), bytes_of(sizes[i])) << i;
 }
 
 TEST(MPIPoolExecutor, InitializerRunsInEveryWorkerOfEveryRank) {
