@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "mpi/window.hpp"
 #include "support/leak_check.hpp"
 
 namespace {
@@ -295,6 +296,30 @@ TEST(MPIPoolExecutor, HandlesCannotTravelToAnotherRank) {
                        +[](mp::SharedArray<int> s) { return static_cast<int>(s.size()); }, a)
                    .result(),
                mp::ProcessError);
+}
+
+// The number of tasks in flight on a rank follows its throughput (src/mpi/window.hpp).
+TEST(MPIWindow, FollowsTheRanksThroughputBetweenFloorAndCap) {
+  using concur::mpi::detail::Window;
+  using std::chrono::microseconds;
+  Window w(2);
+  EXPECT_EQ(w.size(), 8u);  // 4 per worker before anything came back
+  auto t = Window::Clock::now();
+  w.resume(t);
+  w.completed(50, t + microseconds(50));  // too short a sample: no change yet
+  EXPECT_EQ(w.size(), 8u);
+  w.completed(50, t + microseconds(100));  // 100 tasks in 100 us: 4 ms of them is 4000
+  EXPECT_EQ(w.size(), 4000u);
+  t += microseconds(100);
+  w.completed(1000, t + microseconds(100));  // 10^7 a second: capped
+  EXPECT_EQ(w.size(), Window::cap);
+  t += microseconds(100);
+  w.completed(1, t + microseconds(10'000));  // 10 ms tasks: back to the floor
+  EXPECT_EQ(w.size(), 8u);
+  t += microseconds(10'000);
+  w.resume(t + std::chrono::seconds(5));  // idle time does not count as slowness
+  w.completed(10, t + std::chrono::seconds(5) + microseconds(100));
+  EXPECT_EQ(w.size(), 400u);
 }
 
 TEST(MPIPool, MapStarmapApply) {
