@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "run/options.hpp"
+#include "safe_parse.hpp"
 #include "usage_format.hpp"
 
 int main(int argc, char** argv) {
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    app.parse(argc, argv);
+    cc::safe_parse(app, argc, argv);
   } catch (const CLI::CallForHelp&) {
     std::fputs(app.help().c_str(), stdout);  // the selected subcommand's help, if any
     return 0;

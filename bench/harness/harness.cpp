@@ -130,7 +130,14 @@ ScenarioResult run_scenario(const Scenario& s, int repetitions_override) {
   std::vector<bool> alive(s.impls.size(), true);
   for (std::size_t i = 0; i < s.impls.size(); ++i)
     rows[i] = Row{s.id, s.impls[i].id, s.unit, {}, 0, {}, false};
-  if (s.setup) s.setup();
+  if (s.setup) {
+    try {
+      s.setup();
+    } catch (const Skip& e) {  // the whole scenario cannot run here (a service is down...)
+      for (const auto& impl : s.impls) result.skipped.push_back(impl.id + ": " + e.what());
+      return result;
+    }
+  }
   const int warmup = g_quick ? 0 : s.warmup;
   const bool progress = ::isatty(2) != 0;
   std::mt19937 rng(20261125);

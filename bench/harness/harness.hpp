@@ -49,7 +49,7 @@ struct Scenario {
   std::vector<Impl> impls;
   int repetitions = 5;                  // measured repetitions per implementation
   std::string unit = "s";               // "s": times; anything else ("MiB"): a value per repetition
-  std::function<void()> setup = {};     // once, before all repetitions
+  std::function<void()> setup = {};     // once, before all repetitions; Skip skips them all
   std::function<void()> teardown = {};  // once, after all repetitions
   int warmup = 1;                       // unmeasured repetitions per implementation first
 };

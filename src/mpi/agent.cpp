@@ -4,7 +4,8 @@
 // The main thread owns MPI (it called MPI_Init_thread). Outcomes arrive from the pools'
 // dispatch threads through an inbox that wakes it at once; frames from rank 0 are polled with
 // a back-off (backoff.hpp). Workers are forked from this process (the fork start method):
-// code addresses decoded here are valid in them.
+// code addresses decoded here are valid in them, and the outcome board mapped here is shared
+// with them. Tiny tasks go to the workers in bundles (bundle.hpp).
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -16,6 +17,7 @@
 
 #include "concur/multiprocessing/detail/pool_core.hpp"
 #include "mpi/backoff.hpp"
+#include "mpi/bundle.hpp"
 #include "mpi/frames.hpp"
 #include "mpi/outcome_wire.hpp"
 #include "mpi/runtime.hpp"
@@ -33,11 +35,13 @@ struct Done {
   Outcome outcome;
 };
 
-// Where the pools' dispatch threads leave outcomes for the main thread.
+// Where the pools' dispatch threads leave outcomes (and the sub-tasks of bundles to send
+// again) for the main thread.
 struct Inbox {
   std::mutex mutex;
   std::condition_variable cv;
   std::vector<Done> done;
+  std::vector<std::pair<std::uint64_t, std::vector<Call>>> again;
   void put(Done d) {
     {
       std::lock_guard lock(mutex);
@@ -45,6 +49,15 @@ struct Inbox {
     }
     cv.notify_one();
   }
+  void put(std::uint64_t pool, Unbundled u) {
+    {
+      std::lock_guard lock(mutex);
+      for (auto& [id, o] : u.done) done.push_back({pool, id, std::move(o)});
+      if (!u.again.empty()) again.emplace_back(pool, std::move(u.again));
+    }
+    cv.notify_one();
+  }
+  bool empty() const { return done.empty() && again.empty(); }
 };
 
 class Sink final : public mp::detail::TaskSink {
@@ -59,21 +72,29 @@ class Sink final : public mp::detail::TaskSink {
   std::shared_ptr<Inbox> inbox_;
 };
 
-mp::detail::Message read_call(FrameReader& r) {
-  mp::detail::Message m;
-  m.kind = mp::detail::Kind::task;
-  const std::uint64_t trampoline = r.u64(), fn = r.u64();
-  m.count = r.u64();
-  const std::string_view body = r.bytes();
-  if (body.size() > mp::detail::Payload::spill_threshold)
-    m.body.append(body);  // a memfd: the worker maps it instead of reading a socket
-  else
-    m.body = mp::detail::Payload::from_string(std::string(body));
-  m.body.finish();
-  m.trampoline = mp::detail::decode_code_address(trampoline);
-  m.fn = mp::detail::decode_code_address(fn);
-  return m;
-}
+// A bundle's outcome: its sub-tasks' outcomes, and those to send again (bundle.hpp).
+class BundleSink final : public mp::detail::TaskSink {
+ public:
+  BundleSink(std::uint64_t pool, Board& board, unsigned slot, std::vector<Call> calls,
+             std::shared_ptr<Inbox> inbox)
+      : pool_(pool),
+        board_(board),
+        slot_(slot),
+        calls_(std::move(calls)),
+        inbox_(std::move(inbox)) {}
+  void complete(std::size_t, Outcome&& o) override {
+    Unbundled u = unbundle(board_, slot_, std::move(calls_), std::move(o));
+    board_.release(slot_);
+    inbox_->put(pool_, std::move(u));
+  }
+
+ private:
+  std::uint64_t pool_;
+  Board& board_;
+  unsigned slot_;
+  std::vector<Call> calls_;
+  std::shared_ptr<Inbox> inbox_;
+};
 
 Outcome failed(const std::exception& e) {
   Outcome o;
@@ -81,6 +102,24 @@ Outcome failed(const std::exception& e) {
   o.local = std::make_exception_ptr(mp::ProcessError(e.what()));
   return o;
 }
+
+// One call of a frame (id not included), its code addresses mapped here. Throws ProcessError
+// for an address this build cannot map, or a malformed frame.
+Call read_call(FrameReader& r, std::uint64_t id) {
+  Call c;
+  c.id = id;
+  const std::uint64_t trampoline = r.u64(), fn = r.u64();
+  c.count = r.u64();
+  c.body = std::string(r.bytes());
+  c.trampoline = mp::detail::decode_code_address(trampoline);
+  c.fn = mp::detail::decode_code_address(fn);
+  return c;
+}
+
+struct AgentPool {
+  std::unique_ptr<mp::detail::ProcessPoolCore> core;
+  bool bundles = false;  // tiny tasks go to workers in bundles (not with maxtasksperchild)
+};
 
 class Agent {
  public:
@@ -104,9 +143,9 @@ class Agent {
       }
       const auto sleep = backoff.next();
       std::unique_lock lock(inbox_->mutex);
-      if (inbox_->done.empty() && sleep.count() > 0) inbox_->cv.wait_for(lock, sleep);
+      if (inbox_->empty() && sleep.count() > 0) inbox_->cv.wait_for(lock, sleep);
     }
-    for (auto& [id, pool] : pools_) pool->terminate();
+    for (auto& [id, pool] : pools_) pool.core->terminate();
     pools_.clear();
     tx_.flush();
   }
@@ -130,10 +169,10 @@ class Agent {
         auto it = pools_.find(id);
         if (it != pools_.end()) {
           if (r.type() == FrameType::close) {
-            it->second->close();
-            it->second->join();
+            it->second.core->close();
+            it->second.core->join();
           } else {
-            it->second->terminate();
+            it->second.core->terminate();
           }
           pools_.erase(it);
         }
@@ -170,12 +209,15 @@ class Agent {
     FrameWriter w(FrameType::opened);
     w.u64(id);
     try {
-      if (r.u64() != 0) config.initializer = mp::Initializer::from_message(read_call(r));
-      auto core = std::make_unique<mp::detail::ProcessPoolCore>(std::move(config));
-      w.u32(core->processes());
+      if (r.u64() != 0)
+        config.initializer = mp::Initializer::from_message(to_message(read_call(r, 0)));
+      AgentPool p;
+      p.bundles = config.maxtasksperchild == 0;
+      p.core = std::make_unique<mp::detail::ProcessPoolCore>(std::move(config));
+      w.u32(p.core->processes());
       w.u32(1);
       w.bytes({});
-      pools_[id] = std::move(core);
+      pools_[id] = std::move(p);
     } catch (const std::exception& e) {
       w.u32(0);
       w.u32(0);
@@ -187,42 +229,86 @@ class Agent {
   void tasks(FrameReader& r) {
     const std::uint64_t pool = r.u64();
     const std::uint64_t n = r.count(40);
-    auto it = pools_.find(pool);
-    auto sink = std::make_shared<Sink>(pool, inbox_);
-    std::vector<mp::detail::Task> batch;
-    batch.reserve(static_cast<std::size_t>(n));
+    std::vector<Call> calls;
+    calls.reserve(static_cast<std::size_t>(n));
     for (std::uint64_t i = 0; i < n; ++i) {
       const std::uint64_t id = r.u64();
       try {
-        mp::detail::Task t;
-        t.message = read_call(r);
-        t.sink = sink;
-        t.index = static_cast<std::size_t>(id);
-        batch.push_back(std::move(t));
-      } catch (const std::exception& e) {  // an address this build cannot map
-        sink->complete(static_cast<std::size_t>(id), failed(e));
+        calls.push_back(read_call(r, id));
+      } catch (const mp::ProcessError& e) {  // an address this build cannot map
+        inbox_->put({pool, id, failed(e)});
       }
     }
+    run(pool, std::move(calls));
+  }
+
+  // Hands `calls` to the pool's workers: tiny ones in bundles (a few per worker, so each
+  // worker has its next bundle queued), the others one by one.
+  void run(std::uint64_t pool, std::vector<Call> calls) {
+    auto it = pools_.find(pool);
     if (it == pools_.end()) {
-      for (auto& t : batch)
-        t.sink->complete(t.index, Outcome::cancelled("the pool is not open on this rank"));
+      for (auto& c : calls)
+        inbox_->put({pool, c.id, Outcome::cancelled("the pool is not open on this rank")});
       return;
     }
+    AgentPool& p = it->second;
+    auto sink = std::make_shared<Sink>(pool, inbox_);
+    std::vector<mp::detail::Task> batch;
+    auto single = [&](Call& c) {
+      try {
+        mp::detail::Task t;
+        t.message = to_message(c);
+        t.sink = sink;
+        t.index = static_cast<std::size_t>(c.id);
+        batch.push_back(std::move(t));
+      } catch (const std::exception& e) {
+        inbox_->put({pool, c.id, failed(e)});
+      }
+    };
+    std::vector<Call> tiny;
+    for (auto& c : calls) {
+      if (p.bundles && c.body.size() <= bundle_body_max)
+        tiny.push_back(std::move(c));
+      else
+        single(c);
+    }
+    const std::size_t bundles = 2 * std::max(1u, p.core->processes());
+    const std::size_t per = std::min<std::size_t>((tiny.size() + bundles - 1) / bundles, 64);
+    for (std::size_t i = 0; i < tiny.size();) {
+      std::vector<Call> group;
+      std::size_t bytes = 0;
+      for (; i < tiny.size() && group.size() < per && bytes < bundle_bytes_max; ++i) {
+        bytes += tiny[i].body.size() + 32;
+        group.push_back(std::move(tiny[i]));
+      }
+      const auto slot = group.size() > 1 ? board_.acquire() : std::nullopt;
+      if (!slot) {
+        for (auto& c : group) single(c);
+        continue;
+      }
+      mp::detail::Task t = make_bundle(*slot, group, nullptr);
+      t.sink = std::make_shared<BundleSink>(pool, board_, *slot, std::move(group), inbox_);
+      batch.push_back(std::move(t));
+    }
     try {
-      it->second->submit(std::move(batch));
+      p.core->submit(std::move(batch));
     } catch (const std::exception& e) {
       for (auto& t : batch) t.sink->complete(t.index, failed(e));
     }
   }
 
-  // Sends the outcomes the pools produced, one results frame per pool; true if any.
+  // Sends the outcomes the pools produced, one results frame per pool, and hands the
+  // sub-tasks of bundles that never started to the workers again; true if any.
   bool send_outcomes() {
     std::vector<Done> done;
+    std::vector<std::pair<std::uint64_t, std::vector<Call>>> again;
     {
       std::lock_guard lock(inbox_->mutex);
       done.swap(inbox_->done);
+      again.swap(inbox_->again);
     }
-    if (done.empty()) return false;
+    for (auto& [pool, calls] : again) run(pool, std::move(calls));
+    if (done.empty()) return !again.empty();
     std::map<std::uint64_t, std::vector<Done*>> by_pool;
     for (auto& d : done) by_pool[d.pool].push_back(&d);
     for (auto& [pool, list] : by_pool) {
@@ -235,9 +321,10 @@ class Agent {
     return true;
   }
 
+  Board board_;  // mapped before any worker is forked
   Transport tx_;
   std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
-  std::map<std::uint64_t, std::unique_ptr<mp::detail::ProcessPoolCore>> pools_;
+  std::map<std::uint64_t, AgentPool> pools_;
 };
 
 }  // namespace

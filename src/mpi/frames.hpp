@@ -9,6 +9,8 @@
 //   close / terminate / closed   u64 pool
 //   exit      (nothing)
 //   modules   u64 first, u64 n, n x bytes
+//   bundle    u64 slot, u64 n, n x call (addresses mapped: it stays on the agent's host)
+//   bundle_done  u64 run, u32 overflow, [u32 kind, u64 count, bytes]  (see bundle.cpp)
 //   opened    u64 pool, u32 workers, u32 ok, bytes error
 //   results   u64 pool, u64 n, n x (u64 id, u32 state, u32 flags (1: the pool is broken), i64
 //   exitcode,
@@ -34,9 +36,11 @@ enum class FrameType : std::uint32_t {
   terminate = 4,
   exit = 5,
   modules = 6,
+  bundle = 7,  // an agent to its own workers (bundle.hpp), never over MPI
   opened = 11,
   results = 12,
   closed = 13,
+  bundle_done = 14,  // a worker's reply to a bundle
 };
 
 inline constexpr std::size_t header_size = 16;

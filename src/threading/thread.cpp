@@ -27,7 +27,7 @@ std::string os_name(const std::string& name) {
 void run_thread(const std::shared_ptr<ThreadState>& s) {
   detail::set_current_state(s.get());
   {
-    std::scoped_lock lk(s->m);
+    LockGuard lk(s->m);
     pthread_setname_np(pthread_self(), os_name(s->name).c_str());
     s->tid = ::gettid();
   }
@@ -42,8 +42,9 @@ void run_thread(const std::shared_ptr<ThreadState>& s) {
   detail::unregister_thread(s.get());
   bool report = false;
   std::string name;
+  std::uint64_t ident = 0;
   {
-    std::scoped_lock lk(s->m);
+    LockGuard lk(s->m);
     s->exception = error;
     s->finished = true;
     // A detached daemon has nobody left to join it: report here, as Python's excepthook would.
@@ -51,22 +52,28 @@ void run_thread(const std::shared_ptr<ThreadState>& s) {
       report = true;
       s->exception_seen = true;
       name = s->name;
+      ident = s->ident;
     }
   }
   s->done.set(false);
-  if (report) detail::report_exception(error, name, s->ident);
+  if (report) detail::report_exception(error, name, ident);
   detail::set_current_state(nullptr);
 }
 
 // After `done`: joins the std::thread once, then rethrows the target's exception.
 void finish_join(ThreadState& s) {
   {
-    std::scoped_lock jl(s.join_m);
-    if (s.thread.joinable() && !s.orphaned) s.thread.join();
+    LockGuard jl(s.join_m);
+    bool orphaned;
+    {
+      LockGuard lk(s.m);
+      orphaned = s.orphaned;
+    }
+    if (s.thread.joinable() && !orphaned) s.thread.join();
   }
   std::exception_ptr error;
   {
-    std::scoped_lock lk(s.m);
+    LockGuard lk(s.m);
     error = s.exception;
     if (error) s.exception_seen = true;
   }
@@ -74,7 +81,7 @@ void finish_join(ThreadState& s) {
 }
 
 void check_joinable(const ThreadState& s) {
-  std::scoped_lock lk(s.m);
+  LockGuard lk(s.m);
   if (!s.started) throw std::logic_error("cannot join thread before it is started");
   if (detail::current_state() == &s) throw std::logic_error("cannot join current thread");
 }
@@ -84,6 +91,7 @@ void check_joinable(const ThreadState& s) {
 Thread::Thread(ThreadOptions options, std::unique_ptr<concur::detail::Target> target)
     : state_(std::make_shared<ThreadState>()) {
   state_->target = std::move(target);
+  LockGuard lk(state_->m);  // uncontended: nobody else sees the state yet
   state_->name = options.name.empty() ? "Thread-" + std::to_string(detail::next_thread_number())
                                       : std::move(options.name);
   state_->daemon = options.daemon;
@@ -96,16 +104,23 @@ Thread::~Thread() {
   auto& s = *state_;
   bool report = false;
   std::string name;
+  std::exception_ptr error;
+  std::uint64_t ident = 0;
   {
-    std::scoped_lock jl(s.join_m);
-    if (s.orphaned) {
+    LockGuard jl(s.join_m);
+    bool orphaned;
+    {
+      LockGuard lk(s.m);
+      orphaned = s.orphaned;
+    }
+    if (orphaned) {
       // fork()ed child: no OS thread to join or detach; std::thread must not see a joinable
       // destruction (std::terminate), so its handle is abandoned.
       if (s.thread.joinable()) new std::thread(std::move(s.thread));
     } else if (s.thread.joinable()) {
       bool daemon;
       {
-        std::scoped_lock lk(s.m);
+        LockGuard lk(s.m);
         daemon = s.daemon;
         if (daemon) s.detached = true;  // from here on the thread reports its own exception
       }
@@ -116,20 +131,22 @@ Thread::~Thread() {
     }
   }
   {
-    std::scoped_lock lk(s.m);
+    LockGuard lk(s.m);
     if (s.finished && s.exception && !s.exception_seen) {
       s.exception_seen = true;
       report = true;
       name = s.name;
+      error = s.exception;
+      ident = s.ident;
     }
   }
-  if (report) detail::report_exception(s.exception, name, s.ident);
+  if (report) detail::report_exception(error, name, ident);
 }
 
 void Thread::start() {
   auto& s = *state_;
   {
-    std::scoped_lock lk(s.m);
+    LockGuard lk(s.m);
     if (s.started) throw std::logic_error("threads can only be started once");
     detail::register_thread(state_);
     try {
@@ -162,18 +179,18 @@ bool Thread::join_for(Duration timeout) {
 }
 
 bool Thread::is_alive() const {
-  std::scoped_lock lk(state_->m);
+  LockGuard lk(state_->m);
   return state_->started && !state_->finished;
 }
 
 std::string Thread::name() const {
-  std::scoped_lock lk(state_->m);
+  LockGuard lk(state_->m);
   return state_->name;
 }
 
 void Thread::set_name(std::string name) {
   auto& s = *state_;
-  std::scoped_lock lk(s.m);
+  LockGuard lk(s.m);
   s.name = std::move(name);
   // Until `finished` (checked under s.m) the thread has been neither joined nor detached (the
   // Thread object is alive): its handle is valid.
@@ -182,24 +199,24 @@ void Thread::set_name(std::string name) {
 }
 
 bool Thread::daemon() const {
-  std::scoped_lock lk(state_->m);
+  LockGuard lk(state_->m);
   return state_->daemon;
 }
 
 void Thread::set_daemon(bool daemon) {
-  std::scoped_lock lk(state_->m);
+  LockGuard lk(state_->m);
   if (state_->started) throw std::logic_error("cannot set daemon status of active thread");
   state_->daemon = daemon;
 }
 
 std::optional<std::uint64_t> Thread::ident() const {
-  std::scoped_lock lk(state_->m);
+  LockGuard lk(state_->m);
   if (!state_->started) return std::nullopt;
   return state_->ident;
 }
 
 std::optional<pid_t> Thread::native_id() const {
-  std::scoped_lock lk(state_->m);
+  LockGuard lk(state_->m);
   if (!state_->started || state_->tid == 0) return std::nullopt;
   return state_->tid;
 }

@@ -24,8 +24,8 @@ namespace {
 
 struct Registry {
   Lock m;
-  std::vector<std::shared_ptr<ThreadState>> live;
-  std::function<void(const ExceptHookArgs&)> hook;  // empty: the default
+  std::vector<std::shared_ptr<ThreadState>> live CONCUR_GUARDED_BY(m);
+  std::function<void(const ExceptHookArgs&)> hook CONCUR_GUARDED_BY(m);  // empty: the default
   std::uint64_t main_ident = get_ident();  // constructed at static initialisation (main thread)
 };
 
@@ -43,7 +43,7 @@ std::atomic<unsigned> g_counter{0};
 // A copy, so that no ThreadState lock is ever taken under the registry's (start() nests them the
 // other way round).
 std::vector<std::shared_ptr<ThreadState>> live_threads() {
-  std::scoped_lock lk(registry().m);
+  LockGuard lk(registry().m);
   return registry().live;
 }
 
@@ -56,7 +56,7 @@ void wait_for_non_daemon_threads() {
   for (auto& s : live_threads()) {
     bool daemon;
     {
-      std::scoped_lock lk(s->m);
+      LockGuard lk(s->m);
       daemon = s->daemon;
     }
     if (!daemon) s->done.wait_until(concur::detail::Deadline::never(), false);
@@ -66,7 +66,7 @@ void wait_for_non_daemon_threads() {
 // In a fork()ed child only the forking thread exists: forget the others, as Python's _after_fork.
 // No lock is taken: another parent thread may have held one at the fork; the child is
 // single-threaded here.
-void after_fork_in_child() {
+void after_fork_in_child() CONCUR_NO_THREAD_SAFETY_ANALYSIS {
   auto& r = registry();
   new (&r.m) Lock();
   r.main_ident = get_ident();
@@ -90,7 +90,7 @@ void install_handlers() {
 }
 
 ThreadInfo info_of(const ThreadState& s) {
-  std::scoped_lock lk(s.m);
+  LockGuard lk(s.m);
   return {s.name, s.ident, s.tid, s.daemon};
 }
 
@@ -100,13 +100,13 @@ ThreadInfo main_info() { return {"MainThread", registry().main_ident, ::getpid()
 
 void register_thread(const std::shared_ptr<ThreadState>& s) {
   install_handlers();
-  std::scoped_lock lk(registry().m);
+  LockGuard lk(registry().m);
   registry().live.push_back(s);
 }
 
 void unregister_thread(const ThreadState* s) {
   std::shared_ptr<ThreadState> keep;  // released after the lock: never the last reference anyway
-  std::scoped_lock lk(registry().m);
+  LockGuard lk(registry().m);
   auto& live = registry().live;
   auto it = std::find_if(live.begin(), live.end(), [&](const auto& p) { return p.get() == s; });
   if (it == live.end()) return;
@@ -124,7 +124,7 @@ void report_exception(const std::exception_ptr& e, const std::string& name,
   try {
     std::function<void(const ExceptHookArgs&)> hook;
     {
-      std::scoped_lock lk(registry().m);
+      LockGuard lk(registry().m);
       hook = registry().hook;
     }
     if (hook) {
@@ -161,14 +161,14 @@ std::vector<ThreadInfo> enumerate() {
 }
 
 unsigned active_count() {
-  std::scoped_lock lk(detail::registry().m);
+  LockGuard lk(detail::registry().m);
   return static_cast<unsigned>(detail::registry().live.size()) + 1;
 }
 
 pid_t get_native_id() noexcept { return ::gettid(); }
 
 void set_excepthook(std::function<void(const ExceptHookArgs&)> hook) {
-  std::scoped_lock lk(detail::registry().m);
+  LockGuard lk(detail::registry().m);
   detail::registry().hook = std::move(hook);
 }
 

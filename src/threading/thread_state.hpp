@@ -21,17 +21,17 @@ struct ThreadState {
   std::unique_ptr<concur::detail::Target> target;
   std::thread thread;
 
-  mutable Lock m;  // guards everything below but the two events
-  std::string name;
-  bool daemon = false;
-  bool started = false;
-  bool finished = false;        // the target has returned or thrown (under m)
-  bool exception_seen = false;  // a join() rethrew it, or it went to the excepthook
-  bool detached = false;        // a daemon whose Thread object is gone
-  bool orphaned = false;        // in a fork()ed child: the OS thread does not exist here
-  std::exception_ptr exception;
-  std::uint64_t ident = 0;
-  pid_t tid = 0;
+  mutable Lock m;  // guards everything below but the two events (clang checks it)
+  std::string name CONCUR_GUARDED_BY(m);
+  bool daemon CONCUR_GUARDED_BY(m) = false;
+  bool started CONCUR_GUARDED_BY(m) = false;
+  bool finished CONCUR_GUARDED_BY(m) = false;        // the target has returned or thrown
+  bool exception_seen CONCUR_GUARDED_BY(m) = false;  // a join() rethrew it, or it went to the hook
+  bool detached CONCUR_GUARDED_BY(m) = false;        // a daemon whose Thread object is gone
+  bool orphaned CONCUR_GUARDED_BY(m) = false;  // in a fork()ed child: the OS thread is not here
+  std::exception_ptr exception CONCUR_GUARDED_BY(m);
+  std::uint64_t ident CONCUR_GUARDED_BY(m) = 0;
+  pid_t tid CONCUR_GUARDED_BY(m) = 0;
 
   concur::detail::sync::EventCore running;  // set once tid and the OS name are in place
   concur::detail::sync::EventCore done;     // set once the target has finished

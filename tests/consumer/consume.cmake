@@ -1,15 +1,7 @@
 # Builds and runs tests/consumer/project against concur (MODE=find_package or
 # add_subdirectory). Fails on any step's failure, printing its output.
-function(step)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "step failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(step_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/consumer_steps.cmake)
 
-set(common -G Ninja -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
-    "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}" -DCMAKE_BUILD_TYPE=${BUILD_TYPE})
 set(build ${WORK_DIR}/${MODE})
 file(REMOVE_RECURSE ${build})
 
@@ -17,32 +9,18 @@ if(MODE STREQUAL "find_package")
   set(prefix ${WORK_DIR}/prefix)
   file(REMOVE_RECURSE ${prefix})
   step(${CMAKE_COMMAND} --install ${CONCUR_BINARY_DIR} --prefix ${prefix})
-  foreach(f lib/cmake/concur/concurConfig.cmake lib/cmake/concur/concurConfigVersion.cmake
-            lib/pkgconfig/concur.pc include/concur/concur.hpp)
-    file(GLOB_RECURSE found ${prefix}/*/${f} ${prefix}/${f})
-    if(NOT found)
-      message(FATAL_ERROR "installed tree lacks ${f}")
-    endif()
-  endforeach()
-  step(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${build} ${common}
-       -DCMAKE_PREFIX_PATH=${prefix} -DCONSUME=find_package)
-  step(${CMAKE_COMMAND} --build ${build})
+  require_files(${prefix} lib/cmake/concur/concurConfig.cmake
+                lib/cmake/concur/concurConfigVersion.cmake lib/pkgconfig/concur.pc
+                include/concur/concur.hpp)
+  build_consumer(${CONSUMER_SOURCE_DIR} ${build} -DCMAKE_PREFIX_PATH=${prefix}
+                 -DCONSUME=find_package)
   step(${build}/consumer)
   message(STATUS "find_package consumer printed: ${step_output}")
   # pkg-config: the same program, compiled by hand with the flags concur.pc gives.
-  file(GLOB_RECURSE pcfile ${prefix}/concur.pc)
-  get_filename_component(pcdir ${pcfile} DIRECTORY)
-  set(ENV{PKG_CONFIG_PATH} ${pcdir})
-  step(pkg-config --cflags --libs concur)
-  string(STRIP "${step_output}" pcflags)
-  separate_arguments(pcflags UNIX_COMMAND "${pcflags}")
-  separate_arguments(extra UNIX_COMMAND "${CXX_FLAGS} ${LINKER_FLAGS}")
-  step(${CXX} ${extra} ${CONSUMER_SOURCE_DIR}/main.cpp -o ${build}/consumer_pc ${pcflags})
-  step(${build}/consumer_pc)
+  build_with_pkg_config(${prefix} ${CONSUMER_SOURCE_DIR}/main.cpp ${build}/consumer_pc)
 else()
-  step(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${build} ${common}
-       -DCONCUR_DIR=${CONCUR_SOURCE_DIR} -DCONSUME=add_subdirectory)
-  step(${CMAKE_COMMAND} --build ${build})
+  build_consumer(${CONSUMER_SOURCE_DIR} ${build} -DCONCUR_DIR=${CONCUR_SOURCE_DIR}
+                 -DCONSUME=add_subdirectory)
   step(${build}/consumer)
 endif()
 if(NOT step_output MATCHES "concur [0-9]+\\.[0-9]+\\.[0-9]+")

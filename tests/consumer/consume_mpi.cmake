@@ -1,25 +1,13 @@
 # Installs concur, builds tests/consumer/mpi_project against the installed concur::mpi and runs
 # it without a launcher and under `mpirun -np 3` (MPIRUN; the environment comes from ctest).
-function(step)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "step failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(step_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/consumer_steps.cmake)
 
 set(prefix ${WORK_DIR}/mpi_prefix)
 set(build ${WORK_DIR}/mpi_consumer)
 file(REMOVE_RECURSE ${prefix} ${build})
 step(${CMAKE_COMMAND} --install ${CONCUR_BINARY_DIR} --prefix ${prefix})
-file(GLOB_RECURSE found ${prefix}/concurMpiTargets.cmake)
-if(NOT found)
-  message(FATAL_ERROR "installed tree lacks concurMpiTargets.cmake")
-endif()
-step(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${build} -G Ninja -DCMAKE_CXX_COMPILER=${CXX}
-     "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}"
-     -DCMAKE_BUILD_TYPE=${BUILD_TYPE} -DCMAKE_PREFIX_PATH=${prefix})
-step(${CMAKE_COMMAND} --build ${build})
+require_files(${prefix} concurMpiTargets.cmake)
+build_consumer(${CONSUMER_SOURCE_DIR} ${build} -DCMAKE_PREFIX_PATH=${prefix})
 step(${build}/mpi_consumer)
 if(NOT step_output MATCHES "concur::mpi size 1 sum 285")
   message(FATAL_ERROR "consumer (no launcher) printed: ${step_output}")

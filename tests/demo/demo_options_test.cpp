@@ -40,6 +40,14 @@ TEST(DemoOptions, UnknownSectionExitsTwo) {
   EXPECT_THAT(r.err, HasSubstr("networking"));
 }
 
+TEST(DemoOptions, FlagWithHugeValueExitsTwoNamingIt) {  // found by fuzz_demo_options
+  const auto r = run_demo({"--no-python=266666666666666666666666666"});
+  EXPECT_EQ(r.returncode, 2);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("'--no-python'"));
+  EXPECT_THAT(r.err, HasSubstr("out of range"));
+}
+
 TEST(DemoOptions, SectionWithoutNameExitsTwo) {
   const auto r = run_demo({"--section"});
   EXPECT_EQ(r.returncode, 2);

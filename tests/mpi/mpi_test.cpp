@@ -1,13 +1,19 @@
 // concur::mpi under `mpirun -np 3` (rank 0 runs these tests; ranks 1 and 2 are agents) and,
 // the same binary, without a launcher (size 1: the local pool). Registered in CMakeLists.txt.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <concur/futures.hpp>
 #include <concur/mpi.hpp>
 #include <concur/multiprocessing.hpp>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <numeric>
 #include <set>
 #include <stdexcept>
@@ -18,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "mpi/window.hpp"
 #include "support/leak_check.hpp"
 
 namespace {
@@ -41,6 +48,17 @@ int dies(int) {
   ::raise(SIGKILL);
   return 0;
 }
+// Appends x to the file at `log` (one 4-byte write, atomic with O_APPEND), then dies for the
+// numbers that end in 57 (after logging: a crash happens in the middle of running a task).
+int logged(std::string log, int x) {
+  const int fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0 || ::write(fd, &x, sizeof x) != static_cast<ssize_t>(sizeof x))
+    throw std::runtime_error("cannot log");
+  ::close(fd);
+  if (x % 100 == 57) ::raise(SIGKILL);
+  return x;
+}
+std::string bytes_of(int n) { return std::string(static_cast<std::size_t>(n), 'r'); }
 int work_ms(int ms) {  // a task that takes time (work, not synchronisation)
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return ms;
@@ -146,6 +164,48 @@ TEST(MPIPoolExecutor, CrashFailsOnlyItsOwnFuture) {
   EXPECT_EQ(std::set<int>(ranks.begin(), ranks.end()), worker_ranks());
 }
 
+// Tiny tasks travel to a worker several at a time (a bundle): a crash in the middle of one
+// fails only the task that was running, and no task runs twice or is lost.
+TEST(MPIPoolExecutor, CrashAmongTinyTasksFailsOnlyThatTaskAndRunsNoneTwice) {
+  char dir[] = "/tmp/concur_mpi_testXXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string log = std::string(dir) + "/runs";
+  std::ofstream(log).close();
+  {
+    mpi::MPIPoolExecutor pool(two_per_rank());
+    std::vector<fut::Future<int>> fs;
+    for (int i = 0; i < 400; ++i) fs.push_back(pool.submit(&logged, log, i));
+    for (int i = 0; i < 400; ++i) {
+      if (i % 100 == 57)
+        EXPECT_THROW(fs[static_cast<std::size_t>(i)].result(), mp::WorkerCrashed) << i;
+      else
+        EXPECT_EQ(fs[static_cast<std::size_t>(i)].result(), i);
+    }
+  }
+  std::ifstream in(log, std::ios::binary);
+  const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::map<int, int> runs;
+  for (std::size_t at = 0; at + sizeof(int) <= raw.size(); at += sizeof(int)) {
+    int x;
+    std::memcpy(&x, raw.data() + at, sizeof x);
+    ++runs[x];
+  }
+  EXPECT_EQ(runs.size(), 400u);
+  for (const auto& [x, n] : runs) EXPECT_EQ(n, 1) << "task " << x << " ran " << n << " times";
+  ::unlink(log.c_str());
+  ::rmdir(dir);
+}
+
+// Results too big to share the room of a bundle's outcomes come back whole all the same.
+TEST(MPIPoolExecutor, BigResultsOfTinyTasksComeBackWhole) {
+  mpi::MPIPoolExecutor pool(two_per_rank());
+  std::vector<int> sizes;
+  for (int i = 0; i < 120; ++i) sizes.push_back(i % 3 == 0 ? 150'000 : i % 3 == 1 ? 30'000 : 10);
+  std::vector<fut::Future<std::string>> fs;
+  for (int n : sizes) fs.push_back(pool.submit(&bytes_of, n));
+  for (std::size_t i = 0; i < fs.size(); ++i) EXPECT_EQ(fs[i].result(), bytes_of(sizes[i])) << i;
+}
+
 TEST(MPIPoolExecutor, InitializerRunsInEveryWorkerOfEveryRank) {
   mpi::MPIPoolOptions o = two_per_rank();
   o.initializer = mp::Initializer(&set_initialized, 42);
@@ -236,6 +296,30 @@ TEST(MPIPoolExecutor, HandlesCannotTravelToAnotherRank) {
                        +[](mp::SharedArray<int> s) { return static_cast<int>(s.size()); }, a)
                    .result(),
                mp::ProcessError);
+}
+
+// The number of tasks in flight on a rank follows its throughput (src/mpi/window.hpp).
+TEST(MPIWindow, FollowsTheRanksThroughputBetweenFloorAndCap) {
+  using concur::mpi::detail::Window;
+  using std::chrono::microseconds;
+  Window w(2);
+  EXPECT_EQ(w.size(), 8u);  // 4 per worker before anything came back
+  auto t = Window::Clock::now();
+  w.resume(t);
+  w.completed(50, t + microseconds(50));  // too short a sample: no change yet
+  EXPECT_EQ(w.size(), 8u);
+  w.completed(50, t + microseconds(100));  // 100 tasks in 100 us: 4 ms of them is 4000
+  EXPECT_EQ(w.size(), 4000u);
+  t += microseconds(100);
+  w.completed(1000, t + microseconds(100));  // 10^7 a second: capped
+  EXPECT_EQ(w.size(), Window::cap);
+  t += microseconds(100);
+  w.completed(1, t + microseconds(10'000));  // 10 ms tasks: back to the floor
+  EXPECT_EQ(w.size(), 8u);
+  t += microseconds(10'000);
+  w.resume(t + std::chrono::seconds(5));  // idle time does not count as slowness
+  w.completed(10, t + std::chrono::seconds(5) + microseconds(100));
+  EXPECT_EQ(w.size(), 400u);
 }
 
 TEST(MPIPool, MapStarmapApply) {

@@ -1,13 +1,7 @@
 # Packs this build as a .deb (CPack), unpacks it into a scratch root (dpkg-deb -x), checks its
 # contents and metadata, then builds and runs tests/consumer/project against the unpacked tree
 # through find_package(concur) and through pkg-config.
-function(step)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "step failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(step_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../consumer/consumer_steps.cmake)
 
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
@@ -23,40 +17,20 @@ if(NOT step_output MATCHES "Version: ${VERSION}" OR NOT step_output MATCHES "lib
 endif()
 set(root ${WORK_DIR}/root)
 step(dpkg-deb -x ${deb} ${root})
-foreach(f usr/bin/concur usr/include/concur/concur.hpp usr/share/man/man1/concur.1
-          usr/share/man/man1/concur-run.1 usr/share/bash-completion/completions/concur)
-  if(NOT EXISTS ${root}/${f})
-    message(FATAL_ERROR "the package lacks /${f}")
-  endif()
-endforeach()
-foreach(f concurConfig.cmake concurConfigVersion.cmake concur.pc)
-  file(GLOB_RECURSE found ${root}/usr/lib/*/${f} ${root}/usr/lib/${f})
-  if(NOT found)
-    message(FATAL_ERROR "the package lacks ${f}")
-  endif()
-endforeach()
+require_files(${root} usr/bin/concur usr/include/concur/concur.hpp usr/share/man/man1/concur.1
+              usr/share/man/man1/concur-run.1 usr/share/bash-completion/completions/concur)
+require_files(${root}/usr/lib concurConfig.cmake concurConfigVersion.cmake concur.pc)
 step(${root}/usr/bin/concur --version)
 if(NOT step_output MATCHES "${VERSION}")
   message(FATAL_ERROR "concur --version says '${step_output}', not ${VERSION}")
 endif()
 
-set(common -G Ninja -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
-    "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}" -DCMAKE_BUILD_TYPE=${BUILD_TYPE})
-step(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/consumer ${common}
-     -DCMAKE_PREFIX_PATH=${root}/usr -DCONSUME=find_package)
-step(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer)
+build_consumer(${CONSUMER_SOURCE_DIR} ${WORK_DIR}/consumer -DCMAKE_PREFIX_PATH=${root}/usr
+               -DCONSUME=find_package)
 step(${WORK_DIR}/consumer/consumer)
-file(GLOB_RECURSE pcfile ${root}/usr/lib/*/concur.pc ${root}/usr/lib/pkgconfig/concur.pc)
-get_filename_component(pcdir ${pcfile} DIRECTORY)
-set(ENV{PKG_CONFIG_PATH} ${pcdir})
-step(pkg-config --modversion concur)
+build_with_pkg_config(${root}/usr ${CONSUMER_SOURCE_DIR}/main.cpp ${WORK_DIR}/consumer_pc)
+step(pkg-config --modversion concur)  # the concur.pc build_with_pkg_config found
 if(NOT step_output MATCHES "${VERSION}")
   message(FATAL_ERROR "pkg-config --modversion concur says '${step_output}', not ${VERSION}")
 endif()
-step(pkg-config --cflags --libs concur)
-string(STRIP "${step_output}" pcflags)
-separate_arguments(pcflags UNIX_COMMAND "${pcflags}")
-separate_arguments(extra UNIX_COMMAND "${CXX_FLAGS} ${LINKER_FLAGS}")
-step(${CXX} ${extra} ${CONSUMER_SOURCE_DIR}/main.cpp -o ${WORK_DIR}/consumer_pc ${pcflags})
-step(${WORK_DIR}/consumer_pc)
 message(STATUS "the .deb installs and the consumer builds against it: ${deb}")

@@ -44,6 +44,10 @@ TEST(RunOptions, RejectsBadInputWithOneLine) {
   EXPECT_NE(message({"--resume", "echo"}).find("--joblog"), std::string::npos);
   EXPECT_NE(message({"--timeout"}).find("needs a value"), std::string::npos);
   EXPECT_NE(message({"echo", ":::"}).find("no values"), std::string::npos);
+  // CLI11 2.3 reads a flag's value with std::stoll; a huge one must be bad usage, not a crash.
+  EXPECT_NE(message({"--no-progress=99999999999999999999999", "echo"})
+                .find("'--no-progress': '99999999999999999999999' is out of range"),
+            std::string::npos);
   for (const auto& m : {message({"--bogus"}), message({"--timeout", "x"})})
     EXPECT_EQ(m.find('\n'), std::string::npos);
 }

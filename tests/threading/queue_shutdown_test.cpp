@@ -8,6 +8,7 @@
 
 #include "concur/queue.hpp"
 #include "concur/threading.hpp"
+#include "support/leak_check.hpp"
 
 using namespace std::chrono_literals;
 using concur::queue::LifoQueue;
@@ -15,16 +16,7 @@ using concur::queue::Queue;
 using concur::queue::ShutDown;
 using concur::threading::Thread;
 
-// Waits (bounded) until `pred` holds; for "the other thread is now blocked" checks.
-template <class Pred>
-static bool eventually(Pred pred) {
-  const auto end = std::chrono::steady_clock::now() + 5s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using concur::test::eventually;  // "the other thread is now blocked" checks
 
 TEST(QueueShutdown, PutAfterShutdownThrowsShutDown) {
   Queue<int> q;

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "safe_parse.hpp"  // apps/concur/
+
 #include <algorithm>
 
 namespace concur::cli::demo {
@@ -47,7 +49,7 @@ DemoOptions parse_demo_options(const std::vector<std::string>& args) {
   declare_demo_options(app, options);
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
   try {
-    app.parse(reversed);
+    safe_parse(app, reversed);
   } catch (const CLI::CallForHelp&) {
     DemoOptions help;
     help.help = true;

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "safe_parse.hpp"  // apps/concur/
 #include "ssh_launcher.hpp"
 #include "usage_format.hpp"  // apps/concur/
 
@@ -360,7 +361,7 @@ Options parse_options(const std::vector<std::string>& args) {
   RunCommandLine cl(app);
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
-    app.parse(reversed);
+    safe_parse(app, reversed);
   } catch (const CLI::CallForHelp&) {
     Options o;
     o.help = true;

@@ -12,7 +12,7 @@
 // is replaced. processes() counts every worker on every rank; pids() lists rank 0's own
 // workers only (use_rank0, or no launcher). Arguments that travel as handles (SharedArray,
 // Queue, locks: fds) cannot go to another rank: such a task fails with
-// multiprocessing::ProcessError.
+// multiprocessing::ProcessError. How tasks travel: concur/mpi/detail/engine.hpp.
 // Throws (constructor): as MPIPoolExecutor's.
 // Thread safety: as multiprocessing::Pool (every member but the destructor from any thread).
 #pragma once
@@ -24,11 +24,10 @@
 namespace concur::mpi {
 
 /// multiprocessing::Pool over the workers of every rank.
-class Pool : public multiprocessing::Pool {
+class Pool : public detail::OverRanks<multiprocessing::Pool> {
  public:
-  /// Starts the workers on every agent (and on rank 0 with use_rank0); see MPIPoolExecutor.
-  explicit Pool(MPIPoolOptions options = {})
-      : multiprocessing::Pool(detail::make_engine(options)) {}
+  /// Starts the workers on every agent (and on rank 0 with use_rank0); waits until they run.
+  explicit Pool(MPIPoolOptions options = {}) : OverRanks(options) {}
 };
 
 }  // namespace concur::mpi
