@@ -16,8 +16,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)          # concur_0.2.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)           # libc6, libstdc++6, libfmt... from the binaries
-# Headers include cereal; the CMake package finds Threads and cereal.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcereal-dev")
+# Headers include cereal; the CMake package finds Threads and cereal. libcrypto (libssl3) is
+# dlopen()ed by Listener/Client authentication, so shlibdeps cannot see it.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcereal-dev, libssl3")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bash-completion")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3, parallel")
 set(CPACK_STRIP_FILES ON)

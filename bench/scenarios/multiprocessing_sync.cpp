@@ -3,7 +3,10 @@
 //   concur_mp_queue mp_lock_contended  2 processes x 10^5 increments of a Value under a shared Lock
 //                                                                  ref concur_mp_lock
 // Each repetition starts its processes first and times only the work: a "go" Event (or a
-// first item) releases them, and the parent stops the clock when they report done.
+// first item) releases them, and the parent stops the clock when they report done. The lock
+// scenario's workers (processes, threads, Python's processes alike) first report ready and
+// wait for "go", so every row times the same thing: waking two waiting workers, their 2 x 10^5
+// increments, and their "done".
 #include <concur/multiprocessing.hpp>
 #include <concur/threading.hpp>
 #include <cstdint>
@@ -48,7 +51,9 @@ double concur_mp_queue() {
   return t;
 }
 
-void increment(mp::Lock lock, mp::Value<long> v, mp::Event go, mp::Semaphore done, long n) {
+void increment(mp::Lock lock, mp::Value<long> v, mp::Semaphore ready, mp::Event go,
+               mp::Semaphore done, long n) {
+  ready.release();
   go.wait();
   for (long i = 0; i < n; ++i) {
     std::scoped_lock guard(lock);
@@ -62,10 +67,13 @@ double concur_mp_lock() {
   mp::Lock lock;
   mp::Value<long> v(0, false);  // Python's Value(lock=False): the shared Lock guards it
   mp::Event go;
-  mp::Semaphore done(0);
-  mp::Process a(&increment, lock, v, go, done, n), b(&increment, lock, v, go, done, n);
+  mp::Semaphore ready(0), done(0);
+  mp::Process a(&increment, lock, v, ready, go, done, n),
+      b(&increment, lock, v, ready, go, done, n);
   a.start();
   b.start();
+  ready.acquire();
+  ready.acquire();
   const double t = time_it([&] {
     go.set();
     done.acquire();
@@ -81,20 +89,27 @@ double concur_threads_lock() {
   const long n = lock_increments();
   concur::threading::Lock lock;
   concur::threading::Event go;
+  concur::threading::Semaphore ready(0), done(0);
   long v = 0;
   const auto work = [&] {
+    ready.release();
     go.wait();
     for (long i = 0; i < n; ++i) {
       std::scoped_lock guard(lock);
       v = v + 1;
     }
+    done.release();
   };
   std::thread a(work), b(work);
+  ready.acquire();
+  ready.acquire();
   const double t = time_it([&] {
     go.set();
-    a.join();
-    b.join();
+    done.acquire();
+    done.acquire();
   });
+  a.join();
+  b.join();
   if (v != 2 * n) throw std::runtime_error("threads_lock: lost increments");
   return t;
 }

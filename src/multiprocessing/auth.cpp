@@ -1,6 +1,11 @@
 // Python's connection challenge (see auth.hpp), with OpenSSL's HMAC and RAND_bytes.
+//
+// libcrypto is loaded on first use (dlopen), not linked: every spawned worker is a fresh exec
+// of the program, and the dynamic loader spends ~1.5 ms per exec relocating libcrypto (5,000
+// symbol relocations) — most of a worker's start-up — for an authentication few programs use.
 #include "multiprocessing/auth.hpp"
 
+#include <dlfcn.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -14,6 +19,47 @@ namespace concur::multiprocessing::detail {
 namespace {
 
 using connection::AuthenticationError;
+
+#ifndef CONCUR_LIBCRYPTO
+#define CONCUR_LIBCRYPTO "libcrypto.so.3"
+#endif
+
+// The four libcrypto functions we call, resolved once (thread-safe static initialisation).
+struct Crypto {
+  decltype(&EVP_get_digestbyname) get_digestbyname = nullptr;
+  decltype(&HMAC) hmac = nullptr;
+  decltype(&CRYPTO_memcmp) memcmp = nullptr;
+  decltype(&RAND_bytes) rand_bytes = nullptr;
+  std::string error;  // why it could not be loaded (empty: loaded)
+};
+
+template <class F>
+void resolve(void* lib, const char* name, F& out, std::string& error) {
+  out = reinterpret_cast<F>(::dlsym(lib, name));
+  if (out == nullptr && error.empty()) error = std::string("no symbol ") + name;
+}
+
+const Crypto& crypto() {
+  static const Crypto c = [] {
+    Crypto r;
+    void* lib = ::dlopen(CONCUR_LIBCRYPTO, RTLD_NOW | RTLD_LOCAL);  // never closed
+    if (lib == nullptr) {
+      const char* e = ::dlerror();
+      r.error = e != nullptr ? e : "dlopen failed";
+      return r;
+    }
+    resolve(lib, "EVP_get_digestbyname", r.get_digestbyname, r.error);
+    resolve(lib, "HMAC", r.hmac, r.error);
+    resolve(lib, "CRYPTO_memcmp", r.memcmp, r.error);
+    resolve(lib, "RAND_bytes", r.rand_bytes, r.error);
+    return r;
+  }();
+  if (!c.error.empty())
+    throw AuthenticationError("concur::multiprocessing: authentication needs OpenSSL's " +
+                              std::string(CONCUR_LIBCRYPTO) +
+                              ", which could not be loaded: " + c.error);
+  return c;
+}
 
 constexpr std::string_view challenge_tag = "#CHALLENGE#";
 constexpr std::string_view welcome = "#WELCOME#";
@@ -74,17 +120,18 @@ std::optional<std::pair<std::string, std::string_view>> digest_and_payload(std::
 }
 
 std::string hmac(std::string_view digest, std::string_view key, std::string_view message) {
+  const Crypto& c = crypto();
   const EVP_MD* md = nullptr;
   for (const auto& d : allowed)
-    if (d.python == digest) md = EVP_get_digestbyname(std::string(d.openssl).c_str());
+    if (d.python == digest) md = c.get_digestbyname(std::string(d.openssl).c_str());
   if (md == nullptr)
     throw AuthenticationError("concur::multiprocessing: authentication: digest '" +
                               std::string(digest) + "' is not available");
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned len = 0;
-  if (HMAC(md, key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
-           &len) == nullptr)
+  if (c.hmac(md, key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
+             &len) == nullptr)
     throw AuthenticationError("concur::multiprocessing: authentication: HMAC failed");
   return {reinterpret_cast<const char*>(out.data()), len};
 }
@@ -105,12 +152,12 @@ bool verify_response(std::string_view key, std::string_view message, std::string
   if (!parsed) return false;
   const std::string expected = hmac(parsed->first.empty() ? "md5" : parsed->first, key, message);
   return expected.size() == parsed->second.size() &&
-         CRYPTO_memcmp(expected.data(), parsed->second.data(), expected.size()) == 0;
+         crypto().memcmp(expected.data(), parsed->second.data(), expected.size()) == 0;
 }
 
 void deliver_challenge(Connection& c, std::string_view key) {
   std::array<unsigned char, message_length> random{};
-  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1)
+  if (crypto().rand_bytes(random.data(), static_cast<int>(random.size())) != 1)
     throw AuthenticationError("concur::multiprocessing: authentication: RAND_bytes failed");
   const std::string message =
       "{sha256}" + std::string(reinterpret_cast<const char*>(random.data()), random.size());

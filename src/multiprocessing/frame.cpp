@@ -1,12 +1,16 @@
 // Python's connection framing over a stream socket (or a pipe), with fds beside it.
 #include "multiprocessing/frame.hpp"
 
+#include <sched.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <system_error>
 
 #include "concur/detail/core/error.hpp"
 #include "concur/detail/core/fd.hpp"
+#include "concur/detail/sync/spin.hpp"
 #include "multiprocessing/fd_passing.hpp"
 
 namespace concur::multiprocessing::detail {
@@ -38,9 +42,35 @@ std::size_t recv_some(int sock, char* p, std::size_t n, FdList* fds) {
   return r.bytes;
 }
 
-// Reads exactly n bytes; false at EOF before the first, throws at EOF after it.
-bool recv_exact(int sock, char* p, std::size_t n, FdList* fds, bool eof_ok) {
+// The first read of a frame: polls (a non-blocking read after each sched_yield(), as the sync
+// cores' spin.hpp waits: kYields of them) before it blocks. A request's answer, or a stream's
+// next message, usually arrives within microseconds; caught by the poll it costs no sleep and
+// no wake-up of this process, which is most of a small message's round trip (more still on a
+// loaded machine, where the yield also lets the peer run on this core now). A pipe end (no
+// MSG_DONTWAIT for read(2)) simply blocks in the first read.
+std::size_t recv_first(int sock, char* p, std::size_t n, FdList* fds) {
+  constexpr const char* what = "concur::multiprocessing: Connection: recvmsg";
+  Received r = recv_with_fds(sock, p, n, fds, what, MSG_DONTWAIT);
+  for (int i = 0; r.would_block && i < concur::detail::sync::kYields; ++i) {
+    ::sched_yield();
+    r = recv_with_fds(sock, p, n, fds, what, MSG_DONTWAIT);
+  }
+  if (r.would_block) r = recv_with_fds(sock, p, n, fds, what);
+  if (r.truncated) protocol_error("too many file descriptors in one message");
+  return r.bytes;
+}
+
+// Reads exactly n bytes; false at EOF before the first, throws at EOF after it. `first`: the
+// frame's first read (recv_first()).
+bool recv_exact(int sock, char* p, std::size_t n, FdList* fds, bool eof_ok, bool first = false) {
   std::size_t got = 0;
+  if (first && n > 0) {
+    got = recv_first(sock, p, n, fds);
+    if (got == 0) {
+      if (eof_ok) return false;
+      protocol_error("the peer closed the connection in the middle of a message");
+    }
+  }
   while (got < n) {
     const std::size_t r = recv_some(sock, p + got, n - got, fds);
     if (r == 0) {
@@ -71,7 +101,7 @@ bool send_frame(int fd, std::string_view body, const FdList* fds) {
 
 bool recv_frame(int fd, std::size_t max, std::string& body, FdList* fds) {
   char header[8];
-  if (!recv_exact(fd, header, 4, fds, true)) return false;
+  if (!recv_exact(fd, header, 4, fds, true, true)) return false;
   std::uint64_t n = get_be(header, 4);
   if (n == 0xffffffffu) {
     recv_exact(fd, header, 8, fds, false);

@@ -14,6 +14,7 @@
 #include <chrono>
 
 #include "concur/detail/core/futex.hpp"
+#include "concur/detail/sync/spin.hpp"
 
 namespace concur::multiprocessing::detail {
 namespace {
@@ -22,12 +23,6 @@ using concur::detail::futex_wait_until;
 using concur::detail::futex_wake;
 
 constexpr auto kLivenessSlice = std::chrono::milliseconds(50);
-// The spin before sleeping: at most kSpinBudget pauses (~10-40 us), looking at the word after
-// 1, 2, 4 ... kMaxPause of them.
-constexpr int kSpinBudget = 1024;
-constexpr int kMaxPause = 64;
-
-std::atomic<pid_t> g_pid{0};
 
 void refresh_pid() noexcept { g_pid.store(::getpid(), std::memory_order_relaxed); }
 
@@ -39,13 +34,11 @@ void refresh_pid() noexcept { g_pid.store(::getpid(), std::memory_order_relaxed)
 
 }  // namespace
 
-pid_t self_pid() noexcept {
-  pid_t p = g_pid.load(std::memory_order_relaxed);
-  if (p == 0) {  // before static initialisation finished
-    refresh_pid();
-    p = g_pid.load(std::memory_order_relaxed);
-  }
-  return p;
+std::atomic<pid_t> g_pid{0};
+
+pid_t self_pid_slow() noexcept {
+  refresh_pid();
+  return g_pid.load(std::memory_order_relaxed);
 }
 
 bool process_dead(pid_t pid) noexcept {
@@ -68,18 +61,16 @@ bool process_dead(pid_t pid) noexcept {
 
 bool robust_lock_slow(std::atomic<std::uint32_t>& w, const Deadline& deadline) noexcept {
   const std::uint32_t me = self_tag();
-  // Spin with exponential backoff before sleeping. Every look at the word pulls its cache
-  // line away from the holder, whose next release and acquire must fetch it back: a waiter
-  // that looks ever less often lets a holder in another process run its short critical
-  // sections at full speed, and still takes the lock in one of its gaps.
-  int pause = 1;
-  for (int spent = 0; spent < kSpinBudget; spent += pause, pause = std::min(pause * 2, kMaxPause)) {
-    for (int i = 0; i < pause; ++i) concur::detail::cpu_relax();
-    std::uint32_t free = 0;
-    if (w.load(std::memory_order_relaxed) == 0 &&
-        w.compare_exchange_weak(free, me, std::memory_order_acquire, std::memory_order_relaxed))
-      return true;
-  }
+  // threading::Lock's spin (spin.hpp: kSpins pauses, then kYields sched_yield()s) before
+  // sleeping: a holder in another process releases within its short critical section, and on
+  // a loaded machine the yield lets it run now instead of after our futex sleep.
+  if (concur::detail::sync::spin_until([&] {
+        std::uint32_t free = 0;
+        return w.load(std::memory_order_relaxed) == 0 &&
+               w.compare_exchange_weak(free, me, std::memory_order_acquire,
+                                       std::memory_order_relaxed);
+      }))
+    return true;
   for (;;) {
     std::uint32_t c = w.load(std::memory_order_relaxed);
     if (c == 0) {
@@ -104,12 +95,6 @@ bool robust_lock_slow(std::atomic<std::uint32_t>& w, const Deadline& deadline) n
         return true;
     }
   }
-}
-
-bool robust_unlock(std::atomic<std::uint32_t>& w) noexcept {
-  const std::uint32_t old = w.exchange(0, std::memory_order_release);
-  if (old & kWaiters) futex_wake(w, 1, true);
-  return old != 0;
 }
 
 }  // namespace concur::multiprocessing::detail

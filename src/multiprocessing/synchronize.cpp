@@ -70,10 +70,12 @@ bool Lock::acquire(bool blocking, std::optional<Duration> timeout) {
 }
 
 bool Lock::acquire_until_(const Deadline& deadline) {
-  return detail::robust_lock(w_().word, deadline);
+  return detail::robust_acquire(w_().word, deadline);
 }
 
-bool Lock::try_lock() { return detail::robust_lock(w_().word, Deadline::after(Duration::zero())); }
+void Lock::lock() { detail::robust_lock(w_().word, Deadline::never()); }
+
+bool Lock::try_lock() { return detail::robust_try_lock(w_().word); }
 
 void Lock::release() {
   if (!detail::robust_unlock(w_().word)) throw std::logic_error("release unlocked lock");
@@ -106,7 +108,7 @@ bool RLock::acquire_until_(const Deadline& deadline) {
     w.count.store(c + 1, std::memory_order_relaxed);
     return true;
   }
-  if (!detail::robust_lock(w.word, deadline)) return false;
+  if (!detail::robust_acquire(w.word, deadline)) return false;
   // Also right after taking over a dead owner's lock: its owner and count are stale.
   w.owner.store(me, std::memory_order_relaxed);
   w.count.store(1, std::memory_order_relaxed);

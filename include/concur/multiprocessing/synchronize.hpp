@@ -129,7 +129,7 @@ class Lock {
   /// A snapshot: true while some process holds it.
   bool locked() const;
   /// Lockable: acquire() without a timeout.
-  void lock() { acquire(); }
+  void lock();
   /// Lockable: acquire(false), without waiting.
   bool try_lock();
   /// Lockable: release().
@@ -161,6 +161,8 @@ class Lock {
   friend class Condition;
   explicit Lock(detail::SyncHandle h) : h_(std::move(h)) {}
   bool acquire_until_(const detail::Deadline& deadline);
+  // lock() and unlock() are one call each into the library (no optional, no Deadline):
+  // a std::scoped_lock around a short critical section pays for little else.
   /// Held by this process (Condition's check).
   bool is_mine_() const;
   detail::LockWords& w_() const { return h_.words<detail::LockWords>(); }
