@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <set>
 #include <thread>
 #include <vector>
@@ -69,7 +70,11 @@ TEST_F(ProcessPoolDirect, TwoWaitersOnOneFutureBothGetTheResultAndTheCallbackRun
   ProcessPoolExecutor pool(1);
   auto f = pool.submit(&read_byte, p.fds[0]);
   std::atomic<int> calls{0};
-  f.add_done_callback([&](const Future<int>&) { calls.fetch_add(1); });
+  std::promise<void> call;
+  std::future<void> called = call.get_future();
+  f.add_done_callback([&](const Future<int>&) {
+    if (calls.fetch_add(1) == 0) call.set_value();
+  });
   std::atomic<int> a{0}, b{0};
   std::thread ta([&] { a = f.result(30s); });
   std::thread tb([&] { b = f.result(30s); });
@@ -78,6 +83,9 @@ TEST_F(ProcessPoolDirect, TwoWaitersOnOneFutureBothGetTheResultAndTheCallbackRun
   tb.join();
   EXPECT_EQ(a.load(), 'y');
   EXPECT_EQ(b.load(), 'y');
+  // The completing thread (a waiter, or the dispatch thread) runs callbacks after it wakes the
+  // waiters, as Python's set_result does: the callback may come a moment after result().
+  ASSERT_EQ(called.wait_for(30s), std::future_status::ready);
   EXPECT_EQ(calls.load(), 1);
 }
 
