@@ -3,14 +3,8 @@
 // MPI_Iprobe and sleep in between, longer the longer nothing happens: a few quick rounds, then
 // 5 us doubling to 1 ms; after a second without anything, 20 ms (an idle agent wakes 50 times
 // a second; a task arriving then waits at most that long). Any event resets it.
-//
-// The owner thread's timer slack is set to 1 us (PR_SET_TIMERSLACK; threads and processes it
-// starts inherit it): with Linux's default of 50 us every short sleep lasted at least that, so
-// a frame arriving at a loop that had just gone idle waited ~60 us instead of ~10.
-// Thread safety: one owner, which constructs it.
+// Thread safety: one owner.
 #pragma once
-
-#include <sys/prctl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,7 +13,6 @@ namespace concur::mpi::detail {
 
 class Backoff {
  public:
-  Backoff() { ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL); }
   void reset() {
     rounds_ = 0;
     idle_since_ = std::chrono::steady_clock::now();

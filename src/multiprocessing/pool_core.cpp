@@ -1,8 +1,10 @@
 // ProcessPoolCore's public members: starting the engine, queuing work, closing and
 // terminating. The engine itself is described in pool_core_engine.hpp.
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 
+#include <cstdint>
 #include <stdexcept>
 
 #include "multiprocessing/pool_core_engine.hpp"
@@ -13,10 +15,20 @@ ProcessPoolCore::ProcessPoolCore(ProcessPoolConfig config) : impl_(std::make_sha
   Impl& d = *impl_;
   d.config = std::move(config);
   if (d.config.processes == 0) d.config.processes = cpu_count();
+  d.self = impl_;
   d.waker = std::make_shared<PoolWaker>();
   d.waker->fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!d.waker->fd) throw_errno("concur::multiprocessing: eventfd");
+  d.epoll.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!d.epoll) throw_errno("concur::multiprocessing: epoll_create1");
+  epoll_event e{};
+  e.events = EPOLLIN;
+  e.data.u64 = UINT64_MAX;  // not a slot: the waker
+  if (::epoll_ctl(d.epoll.get(), EPOLL_CTL_ADD, d.waker->fd.get(), &e) != 0)
+    throw_errno("concur::multiprocessing: epoll_ctl");
   d.slots.resize(d.config.processes);
+  d.doors.resize(d.config.processes);
+  d.lent.resize(d.config.processes, 0);
   try {
     auto links = WorkerLink::start_many(d.config.method, d.slots.size());  // in parallel
     for (std::size_t i = 0; i < d.slots.size(); ++i)
@@ -35,6 +47,7 @@ void ProcessPoolCore::submit(std::vector<Task> tasks) {
     std::lock_guard lock(impl_->mutex);
     if (impl_->closing || impl_->terminating)
       throw std::invalid_argument("concur::multiprocessing: Pool not running");
+    if (tasks.size() == 1 && impl_->send_direct_locked(tasks[0])) return;
     for (auto& t : tasks) impl_->pending.push_back(std::move(t));
   }
   impl_->waker->wake();

@@ -82,7 +82,7 @@ void ProcessPoolCore::Impl::dispatch(bool closing_now) {
   }
   bool streamed = false;
   for (auto& s : slots) {
-    if (s.state != Slot::State::idle) continue;
+    if (s.state != Slot::State::idle || lent[index_of(s)] == lent_kept) continue;
     auto t = next_task(closing_now, false, streamed);
     if (!t) return;
     if (send_to(s, std::move(*t), false)) s.streaming = streamed;
@@ -123,6 +123,8 @@ bool ProcessPoolCore::Impl::any_worker() const {
 
 bool ProcessPoolCore::Impl::idle() const {
   if (!ready.empty() || !resend.empty() || !sources.empty()) return false;
+  for (char l : lent)
+    if (l == lent_kept) return false;  // a reader handles a task's reply
   for (const auto& s : slots)
     if (s.state == Slot::State::busy || s.state == Slot::State::starting) return false;
   return true;

@@ -6,6 +6,17 @@
 // however it dies), reaps it, fails the task it ran and starts a replacement. Callers only
 // queue tasks (or lazy sources) and wait on their sinks.
 //
+// The direct path: while the dispatch thread sleeps, each idle worker has an open Door. A
+// submitter of one task that finds an open door sends the task to that worker itself (under
+// the mutex, after marking it started) and leaves it in the door. Then either the thread that
+// waits for the task's future reads the reply itself (read_reply(): it takes the worker's
+// channel out of the dispatch thread's epoll set meanwhile, spins briefly, then blocks in
+// poll), or the dispatch thread, woken by the reply (or EOF), closes the doors, takes their
+// tasks over as the workers' current ones and handles the reply as usual. A round trip then
+// costs no hop through the dispatch thread at all: submit -> worker -> waiter. A door being
+// read stays lent until its reader is done (the dispatch thread skips it and is woken after);
+// a reader that sees EOF or garbage leaves the worker's death to the dispatch thread.
+//
 // The steps live in three files: pool_core_workers.cpp (starting, reaping, retiring and
 // replacing workers), pool_core_dispatch.cpp (choosing the next task and sending it),
 // pool_core_replies.cpp (the loop: waiting for replies and deaths, and handling them).
@@ -38,6 +49,11 @@ struct PoolFailure {
   std::string message;
   int exitcode = 0;
   Outcome outcome() const;
+  /// The initializer's worker died (exit code `code`).
+  static PoolFailure crash(std::string why, int code) {
+    PoolFailure f{Outcome::State::crashed, WireError{}, std::move(why), code};
+    return f;
+  }
   std::string describe() const { return message.empty() ? to_string(error) : message; }
 };
 
@@ -51,7 +67,7 @@ struct PoolWaker {
   void drain() const;
 };
 
-struct ProcessPoolCore::Impl {
+struct ProcessPoolCore::Impl final : ReplyReader {
   struct Slot {
     enum class State { empty, starting, idle, busy };
     State state = State::empty;
@@ -62,8 +78,25 @@ struct ProcessPoolCore::Impl {
     unsigned done = 0;            // tasks (chunks) run, for maxtasksperchild
   };
 
+  /// An idle worker lent to submitters and waiters while the dispatch thread sleeps (guarded
+  /// by `mutex`).
+  struct Door {
+    bool open = false;           // a submitter may send one task through it
+    bool lent = false;           // the dispatch thread does not touch the slot
+    WorkerLink* link = nullptr;  // valid while lent
+    std::optional<Task> task;    // sent through the door (started), its reply not handled yet
+    bool unsent = false;         // the send failed (the worker is gone): send it again
+    bool reading = false;        // a waiter reads the reply: the door stays lent
+    bool dead = false;           // that reader saw EOF or garbage: the worker is gone
+    bool want_back = false;      // the dispatch thread waits for the reader to finish
+    unsigned done = 0;           // replies handled through the door
+    unsigned budget = 0;         // replies it may handle before the worker retires (0: any)
+  };
+
   ProcessPoolConfig config;
   std::shared_ptr<PoolWaker> waker;
+  concur::detail::UniqueFd epoll;  // the waker and every worker's channel (data: slot index)
+  std::weak_ptr<Impl> self;
 
   mutable std::mutex mutex;  // guards the fields below
   std::deque<Task> pending;
@@ -71,6 +104,7 @@ struct ProcessPoolCore::Impl {
   bool closing = false, terminating = false;
   std::vector<pid_t> pids;
   std::optional<std::string> broken_reason;  // mirrors `broken` for other threads
+  std::vector<Door> doors;                   // one per slot
 
   std::mutex join_mutex;
   std::thread thread;
@@ -81,6 +115,11 @@ struct ProcessPoolCore::Impl {
   std::deque<Task> resend;  // sent to a worker that died before running them (already started)
   std::deque<std::shared_ptr<TaskSource>> sources;
   std::optional<PoolFailure> broken;
+  /// Per slot, what the last close_doors() left: `lent_free`; `lent_kept` (a reader still has
+  /// the worker: skip it); `lent_handled` (a death or retirement handled there: a readable
+  /// event from before must not read the slot's new worker).
+  enum : char { lent_free = 0, lent_kept = 1, lent_handled = 2 };
+  std::vector<char> lent;
 
   // ---- workers (pool_core_workers.cpp) ----
   /// Starts a worker in `s`: `link` when given (started beforehand), else a new one.
@@ -118,10 +157,29 @@ struct ProcessPoolCore::Impl {
   bool idle() const;
   static void finish(Task&& t, Outcome&& o) { t.sink->complete(t.index, std::move(o)); }
 
+  // ---- the direct path (pool_core_direct.cpp) ----
+  /// Opens the doors of the idle workers (when nothing is queued): the dispatch thread is
+  /// about to sleep.
+  void open_doors();
+  /// Takes back every door not being read, and the tasks sent through them; handles what
+  /// their readers left (a dead worker, one due to retire). True if a door is still lent.
+  bool close_doors();
+  /// A submitter's direct path: sends `t` through an open door. false (and `t` untouched) if
+  /// no door is open; under `mutex`.
+  bool send_direct_locked(Task& t);
+  void read_reply(std::size_t door, const TaskSink* sink,
+                  const concur::detail::Deadline& deadline) noexcept override;
+  /// Adds (or removes) a worker's channel to (from) the dispatch thread's epoll set.
+  void watch(std::size_t slot, int fd) const noexcept;
+  void unwatch(int fd) const noexcept;
+  std::size_t index_of(const Slot& s) const { return static_cast<std::size_t>(&s - slots.data()); }
+
   // ---- replies and the loop (pool_core_replies.cpp) ----
   /// Blocks until a wake-up or a worker's channel is readable; returns the readable slots.
-  std::vector<std::size_t> wait_for_events(std::vector<pollfd>& fds);
+  std::vector<std::size_t> wait_for_events();
   void on_reply(Slot& s, Message& m);
+  /// A task's outcome from its worker's reply (Kind::result or Kind::error).
+  static Outcome outcome_of(Message& m);
   /// A worker's error reply; bytes that do not decode become a ProcessError.
   static WireError decode_error(const Message& m);
   void handle_readable(const std::vector<std::size_t>& readable);

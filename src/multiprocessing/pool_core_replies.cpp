@@ -1,6 +1,7 @@
 // ProcessPoolCore's loop: waiting for wake-ups, replies and deaths, and handling them (see
 // pool_core_engine.hpp).
 #include <poll.h>
+#include <sys/epoll.h>
 
 #include <exception>
 #include <string>
@@ -10,15 +11,17 @@
 
 namespace concur::multiprocessing::detail {
 
-std::vector<std::size_t> ProcessPoolCore::Impl::wait_for_events(std::vector<pollfd>& fds) {
-  fds.clear();
-  fds.push_back({waker->fd.get(), POLLIN, 0});
-  for (auto& s : slots) fds.push_back({s.link ? s.link->channel() : -1, POLLIN, 0});
+std::vector<std::size_t> ProcessPoolCore::Impl::wait_for_events() {
+  epoll_event events[16];
   std::vector<std::size_t> readable;
-  if (::poll(fds.data(), fds.size(), -1) < 0) return readable;  // EINTR: loop again
-  if (fds[0].revents != 0) waker->drain();
-  for (std::size_t i = 0; i < slots.size(); ++i)
-    if (fds[i + 1].revents != 0 && slots[i].link) readable.push_back(i);
+  const int n = ::epoll_wait(epoll.get(), events, 16, -1);
+  for (int i = 0; i < n; ++i) {  // n < 0 (EINTR): loop again
+    const std::uint64_t k = events[i].data.u64;
+    if (k >= slots.size())
+      waker->drain();
+    else if (slots[k].link)
+      readable.push_back(static_cast<std::size_t>(k));
+  }
   return readable;
 }
 
@@ -32,16 +35,7 @@ void ProcessPoolCore::Impl::on_reply(Slot& s, Message& m) {
     retire(s);
     return;
   }
-  Outcome o;
-  o.count = m.count;
-  if (m.kind == Kind::result) {
-    o.state = Outcome::State::ok;
-    o.body = std::move(m.body);
-    o.fds = std::move(m.fds);
-  } else {
-    o.state = Outcome::State::error;
-    o.error = decode_error(m);
-  }
+  Outcome o = outcome_of(m);
   Task t = std::move(*s.current);
   s.current = std::move(s.ahead);  // the worker is already reading it
   s.ahead.reset();
@@ -52,6 +46,20 @@ void ProcessPoolCore::Impl::on_reply(Slot& s, Message& m) {
     retire(s);
     try_start(s);
   }
+}
+
+Outcome ProcessPoolCore::Impl::outcome_of(Message& m) {
+  Outcome o;
+  o.count = m.count;
+  if (m.kind == Kind::result) {
+    o.state = Outcome::State::ok;
+    o.body = std::move(m.body);
+    o.fds = std::move(m.fds);
+  } else {
+    o.state = Outcome::State::error;
+    o.error = decode_error(m);
+  }
+  return o;
 }
 
 WireError ProcessPoolCore::Impl::decode_error(const Message& m) {
@@ -70,7 +78,10 @@ WireError ProcessPoolCore::Impl::decode_error(const Message& m) {
 void ProcessPoolCore::Impl::handle_readable(const std::vector<std::size_t>& readable) {
   for (std::size_t i : readable) {
     Slot& s = slots[i];
-    if (!s.link) continue;
+    if (!s.link || lent[i] != lent_free) continue;  // a reader has it, or handled already
+    // The event may be stale: a reader took the reply (and the worker may run a new task).
+    pollfd p{s.link->channel(), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) continue;
     Message m;
     bool got = false;
     try {
@@ -93,6 +104,12 @@ void ProcessPoolCore::Impl::handle_readable(const std::vector<std::size_t>& read
 }
 
 void ProcessPoolCore::Impl::shutdown(bool clean) {
+  // A reader still on a worker's channel finishes first (terminate() killed the worker, so it
+  // sees EOF at once); it wakes this thread when it hands the door back.
+  while (close_doors()) {
+    pollfd p{waker->fd.get(), POLLIN, 0};
+    if (::poll(&p, 1, -1) > 0) waker->drain();
+  }
   for (auto& s : slots) {
     if (!s.link) continue;
     if (clean)
@@ -106,7 +123,6 @@ void ProcessPoolCore::Impl::shutdown(bool clean) {
 
 void ProcessPoolCore::Impl::run() {
   bool clean = false;
-  std::vector<pollfd> fds;
   for (;;) {
     const auto [closing_now, terminating_now] = take_submissions();
     if (terminating_now) break;
@@ -117,7 +133,10 @@ void ProcessPoolCore::Impl::run() {
       clean = true;
       break;
     }
-    handle_readable(wait_for_events(fds));
+    open_doors();
+    const auto readable = wait_for_events();
+    close_doors();
+    handle_readable(readable);
   }
   shutdown(clean);
 }

@@ -60,6 +60,7 @@ void PoolWaker::drain() const {
 
 void ProcessPoolCore::Impl::start_worker(Slot& s, std::unique_ptr<WorkerLink> link) {
   s.link = link ? std::move(link) : WorkerLink::start(config.method);
+  watch(index_of(s), s.link->channel());
   s.done = 0;
   s.state = Slot::State::idle;
   {
@@ -101,11 +102,11 @@ void ProcessPoolCore::Impl::on_death(Slot& s, bool replace) {
   const pid_t pid = s.link->pid();
   const bool was_starting = s.state == Slot::State::starting;
   const int code = reap(s);
+  unwatch(s.link->channel());
   s.link.reset();
   s.state = Slot::State::empty;
   if (was_starting)
-    set_broken(PoolFailure{
-        Outcome::State::crashed, {}, describe_exit(pid, code, " in its initializer"), code});
+    set_broken(PoolFailure::crash(describe_exit(pid, code, " in its initializer"), code));
   // Replace first: when the caller learns of the crash, the pool is whole again.
   if (replace && !broken) try_start(s);
   if (s.ahead) {  // never reached the worker's loop: it runs elsewhere
@@ -131,6 +132,7 @@ void ProcessPoolCore::Impl::retire(Slot& s) {
   }
   forget_pid(s);
   s.link->wait_exit();
+  unwatch(s.link->channel());
   s.link.reset();
   s.state = Slot::State::empty;
 }

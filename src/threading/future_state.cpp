@@ -42,6 +42,7 @@ StateBase::~StateBase() {
 }
 
 bool StateBase::wait_slow(const Deadline& deadline) const noexcept {
+  drive(deadline);
   while (!deadline.expired() && help()) {
     if (done()) return true;
   }

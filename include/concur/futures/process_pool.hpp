@@ -15,7 +15,10 @@
 //   std::out_of_range; else multiprocessing::RemoteError), or multiprocessing::WorkerCrashed if
 //   the worker process died running it — then only that future fails, the worker is replaced
 //   and every other task goes on (*beyond*: Python breaks the whole pool). Callbacks run on the
-//   pool's dispatch thread, as Python's run on its management thread: keep them short.
+//   pool's dispatch thread, as Python's run on its management thread, or on a thread waiting
+//   in result() that read the worker's reply itself (a task sent while a worker was idle goes
+//   straight to it, and its waiter takes the reply: one round trip, no thread in between).
+//   Keep them short.
 // - A future is running from the moment a worker takes its task (the pool sends a task only to
 //   an idle worker), as Python's are once they enter the call queue: cancel() succeeds only
 //   before that, and a cancelled task never runs.
@@ -100,9 +103,25 @@ class ProcessTaskState final : public FutureState<R> {
  public:
   ProcessTaskState() noexcept : FutureState<R>(1, true) {}
 
+  /// The task went straight to a worker (set in submit(), before the Future is returned): a
+  /// thread waiting for the result reads the worker's reply itself.
+  void sent_direct(std::weak_ptr<multiprocessing::detail::ReplyReader> reader, std::size_t door,
+                   const multiprocessing::detail::TaskSink* sink) noexcept {
+    reader_ = std::move(reader);
+    door_ = door;
+    sink_ = sink;
+  }
+
  private:
   ~ProcessTaskState() override = default;
   void destroy() noexcept override { delete this; }
+  void drive(const Deadline& deadline) const noexcept override {
+    if (auto reader = reader_.lock()) reader->read_reply(door_, sink_, deadline);
+  }
+
+  std::weak_ptr<multiprocessing::detail::ReplyReader> reader_;
+  std::size_t door_ = 0;
+  const multiprocessing::detail::TaskSink* sink_ = nullptr;
 };
 
 /// Where the pool delivers a submitted task's outcome: decodes it into the future.
@@ -132,6 +151,11 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
     started_ = state_->try_start();
     if (!started_) done_ = true;
     return started_;
+  }
+
+  void sent_direct(std::weak_ptr<multiprocessing::detail::ReplyReader> reader,
+                   std::size_t door) noexcept override {
+    state_->sent_direct(std::move(reader), door, this);
   }
 
   void complete(std::size_t, multiprocessing::detail::Outcome&& o) override {
@@ -167,7 +191,9 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
  private:
   ProcessTaskState<R>* state_;
   std::shared_ptr<ProcessRegistry> registry_;
-  bool started_ = false, done_ = false;  // the dispatch thread's only
+  // Set by start() (the dispatch thread, or a submitter under the pool's lock) and read by
+  // complete() (the dispatch thread or a reading waiter, after taking that lock).
+  bool started_ = false, done_ = false;
 };
 
 }  // namespace detail

@@ -146,6 +146,9 @@ class StateBase {
   /// Runs one queued task of the pool that completes this future, when called on one of that
   /// pool's threads; false otherwise.
   virtual bool help() const noexcept { return false; }
+  /// Called once by a thread about to wait for this future: it may complete the future itself
+  /// (a process pool's waiter reads its worker's reply) before `deadline`.
+  virtual void drive(const Deadline& /*deadline*/) const noexcept {}
 
  private:
   bool wait_slow(const Deadline& deadline) const noexcept;

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "concur/detail/core/deadline.hpp"
 #include "concur/duration.hpp"
 #include "concur/multiprocessing/detail/message.hpp"
 #include "concur/multiprocessing/detail/remote_error.hpp"
@@ -55,6 +56,20 @@ struct Outcome {
   static Outcome cancelled(std::string why);
 };
 
+class TaskSink;
+
+/// ProcessPoolCore's direct path, seen from a task: lets the thread that waits for the task's
+/// outcome read the worker's reply itself, instead of waiting for the dispatch thread to.
+class ReplyReader {
+ public:
+  virtual ~ReplyReader() = default;
+  /// If task (`sink`, its only task) went straight to worker `door` and no other thread handles
+  /// its reply: waits for that reply until `deadline` and completes the task on this thread.
+  /// Returns at once otherwise; never throws.
+  virtual void read_reply(std::size_t door, const TaskSink* sink,
+                          const concur::detail::Deadline& deadline) noexcept = 0;
+};
+
 /// Where the outcomes of tasks go.
 class TaskSink {
  public:
@@ -64,6 +79,9 @@ class TaskSink {
   virtual bool start(std::size_t /*index*/) noexcept { return true; }
   /// Stores task `index`'s outcome (the pool's side).
   virtual void complete(std::size_t index, Outcome&& o) = 0;
+  /// The sink's only task went straight to worker `door` of `reader`'s pool (a submitter's
+  /// call, under the pool's lock): a thread waiting for it may call reader->read_reply().
+  virtual void sent_direct(std::weak_ptr<ReplyReader> /*reader*/, std::size_t /*door*/) noexcept {}
 };
 
 /// One unit of work for a worker: the message, and where its outcome goes.

@@ -1,0 +1,181 @@
+// ProcessPoolCore's direct path: idle workers lent to submitters and waiters while the dispatch
+// thread sleeps (see pool_core_engine.hpp).
+#include <poll.h>
+#include <sched.h>
+#include <sys/epoll.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "multiprocessing/pool_core_engine.hpp"
+
+namespace concur::multiprocessing::detail {
+namespace {
+
+// How long a waiter watches the worker's channel (yielding the core in between) before it
+// sleeps in poll(): a tiny task's reply comes back within it, and a sleeping thread costs a
+// wake-up (tens of microseconds on a virtual machine) before it can read.
+constexpr std::chrono::microseconds kReaderSpin{200};
+
+// Waits until `fd` is readable (true) or the deadline passes (false).
+bool await_readable(int fd, const concur::detail::Deadline& deadline) {
+  pollfd p{fd, POLLIN, 0};
+  const auto spin_until = std::chrono::steady_clock::now() + kReaderSpin;
+  for (;;) {
+    if (::poll(&p, 1, 0) > 0) return true;
+    if (std::chrono::steady_clock::now() >= spin_until) break;
+    if (deadline.expired()) return false;
+    ::sched_yield();  // a worker on this core runs at once
+  }
+  for (;;) {
+    const int r = ::poll(&p, 1, deadline.poll_ms());
+    if (r > 0) return true;
+    if (r < 0 && errno != EINTR) return false;
+    if (deadline.expired()) return false;
+  }
+}
+
+}  // namespace
+
+void ProcessPoolCore::Impl::watch(std::size_t slot, int fd) const noexcept {
+  epoll_event e{};
+  e.events = EPOLLIN;
+  e.data.u64 = slot;
+  ::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &e);
+}
+
+void ProcessPoolCore::Impl::unwatch(int fd) const noexcept {
+  ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void ProcessPoolCore::Impl::open_doors() {
+  std::lock_guard lock(mutex);
+  if (broken || closing || terminating || !pending.empty() || !new_sources.empty()) return;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const Slot& s = slots[i];
+    Door& d = doors[i];
+    if (d.lent || s.state != Slot::State::idle || !s.link) continue;
+    d.open = d.lent = true;
+    d.link = s.link.get();
+    d.done = 0;
+    d.budget = config.maxtasksperchild > 0 ? config.maxtasksperchild - s.done : 0;
+  }
+}
+
+bool ProcessPoolCore::Impl::close_doors() {
+  std::vector<std::size_t> dead, due;
+  bool still_lent = false, replace = false;
+  {
+    std::lock_guard lock(mutex);
+    replace = !terminating;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      Door& d = doors[i];
+      lent[i] = lent_free;
+      d.open = false;
+      if (!d.lent) continue;
+      if (d.reading) {  // its reader hands it back and wakes us
+        d.want_back = true;
+        lent[i] = lent_kept;
+        still_lent = true;
+        continue;
+      }
+      Slot& s = slots[i];
+      s.done += d.done;
+      if (d.task) {
+        if (d.unsent) {  // the worker died before it: another one runs it (it is started)
+          resend.push_back(std::move(*d.task));
+        } else {
+          s.current = std::move(d.task);
+          s.state = Slot::State::busy;
+          s.streaming = false;
+        }
+      }
+      if (d.dead) {
+        dead.push_back(i);
+        lent[i] = lent_handled;
+      } else if (!s.current && config.maxtasksperchild > 0 && s.done >= config.maxtasksperchild) {
+        due.push_back(i);
+        lent[i] = lent_handled;
+      }
+      d = Door{};
+    }
+  }
+  for (std::size_t i : dead) on_death(slots[i], replace);
+  for (std::size_t i : due) {
+    retire(slots[i]);
+    try_start(slots[i]);
+  }
+  return still_lent;
+}
+
+bool ProcessPoolCore::Impl::send_direct_locked(Task& t) {
+  if (!pending.empty() || broken_reason) return false;  // keep the order of queued tasks
+  for (std::size_t i = 0; i < doors.size(); ++i) {
+    Door& d = doors[i];
+    if (!d.open) continue;
+    d.open = false;
+    if (!t.sink->start(t.index)) return true;  // cancelled already: dropped, never run
+    bool sent = false;
+    try {
+      sent = d.link->send(t.message);
+    } catch (...) {
+    }
+    if (sent) t.sink->sent_direct(self, i);
+    d.task = std::move(t);
+    if (!sent) {  // the worker is gone: the dispatch thread sends the task elsewhere
+      d.unsent = true;
+      waker->wake();
+    }
+    return true;
+  }
+  return false;
+}
+
+void ProcessPoolCore::Impl::read_reply(std::size_t door, const TaskSink* sink,
+                                       const concur::detail::Deadline& deadline) noexcept {
+  if (door >= doors.size()) return;
+  Door& d = doors[door];
+  WorkerLink* link = nullptr;  // stays valid: a door being read stays lent
+  {
+    std::lock_guard lock(mutex);
+    if (!d.lent || !d.task || d.task->sink.get() != sink || d.reading || d.unsent || d.dead)
+      return;  // the dispatch thread has it (or another waiter)
+    d.reading = true;
+    link = d.link;
+  }
+  const int fd = link->channel();
+  unwatch(fd);  // the reply must not wake the dispatch thread
+  Message m;
+  bool got = false, dead = false;
+  if (await_readable(fd, deadline)) {
+    try {
+      got = link->recv(m);
+    } catch (...) {  // a malformed frame counts as the worker's death
+    }
+    dead = !got || (m.kind != Kind::result && m.kind != Kind::error);
+  }
+  watch(door, fd);
+  std::optional<Task> task;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex);
+    d.reading = false;
+    if (dead) {
+      d.dead = true;
+      wake = true;
+    } else if (got) {
+      task = std::move(d.task);
+      d.task.reset();
+      ++d.done;
+      const bool retiring = d.budget > 0 && d.done >= d.budget;
+      d.open = !retiring && !d.want_back && !closing && !terminating && !broken_reason &&
+               pending.empty() && new_sources.empty();
+      wake = !d.open;  // the dispatch thread takes the worker back (to retire it, or for work)
+    }
+    if (d.want_back) wake = true;
+  }
+  if (wake) waker->wake();
+  if (task) finish(std::move(*task), outcome_of(m));  // completes the future on this thread
+}
+
+}  // namespace concur::multiprocessing::detail
