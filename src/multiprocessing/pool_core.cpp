@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "multiprocessing/pool_core_engine.hpp"
+#include "multiprocessing/registry.hpp"
 
 namespace concur::multiprocessing::detail {
 
@@ -33,7 +34,10 @@ ProcessPoolCore::ProcessPoolCore(ProcessPoolConfig config) : impl_(std::make_sha
     auto links = WorkerLink::start_many(d.config.method, d.slots.size());  // in parallel
     for (std::size_t i = 0; i < d.slots.size(); ++i)
       d.start_worker(d.slots[i], std::move(links[i]));
-    d.thread = std::thread([&d] { d.run(); });
+    d.thread = std::thread([&d] {
+      children_die_with_this_thread();  // the workers it replaces end with the pool
+      d.run();
+    });
   } catch (...) {
     d.slots.clear();  // WorkerLink's destructor kills and reaps
     throw;

@@ -24,8 +24,15 @@ std::set<int>& parent_fds() {
 }
 
 bool worker_flag = false;
+thread_local bool t_outlives_children = false;
 
 }  // namespace
+
+void children_die_with_this_thread() noexcept { t_outlives_children = true; }
+
+bool may_arm_parent_death_signal() noexcept {
+  return t_outlives_children || ::gettid() == ::getpid();
+}
 
 std::mutex& registry_mutex() {
   static auto* m = new std::mutex;
@@ -49,6 +56,7 @@ pid_t fork_child(const std::function<void()>& child) {
   std::unique_lock spawn_lock(spawn_mutex());
   std::fflush(nullptr);  // or buffered output would be written twice, by parent and child
   const pid_t parent = ::getpid();
+  const bool arm = may_arm_parent_death_signal();
   registry_mutex().lock();
   const pid_t pid = ::fork();
   if (pid == 0) {
@@ -58,7 +66,7 @@ pid_t fork_child(const std::function<void()>& child) {
     spawn_lock.unlock();
     worker_flag = true;
     // Die with the parent; if it died before prctl took effect, getppid() has changed.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (arm) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
     child();
     ::_exit(0);

@@ -27,11 +27,20 @@ void mark_worker();
 void register_parent_fd(int fd);
 void unregister_parent_fd(int fd);
 
+/// Linux sends PR_SET_PDEATHSIG when the *thread* that forked the child exits, not the process:
+/// armed from a short-lived thread, it would kill a child its program still uses. So a child is
+/// armed only when forked from the main thread or from a thread that called
+/// children_die_with_this_thread() (a pool's dispatch thread, which outlives its workers);
+/// others rely on their channel's EOF (workers) or live on as Python's children do (Process).
+void children_die_with_this_thread() noexcept;
+/// Whether a child forked (or spawned) by the calling thread may arm PR_SET_PDEATHSIG.
+bool may_arm_parent_death_signal() noexcept;
+
 /// fork()s safely for this library: flushes stdio first, takes the locks above around the
 /// fork, and in the child releases them, closes the registered parent fds, marks the process
-/// as a worker, arms PR_SET_PDEATHSIG(SIGKILL) (and exits at once if the parent already
-/// died), then runs `child` (which must not return). Returns the child's pid in the parent.
-/// Throws std::system_error if fork fails.
+/// as a worker, arms PR_SET_PDEATHSIG(SIGKILL) when may_arm_parent_death_signal() (and exits
+/// at once if the parent already died), then runs `child` (which must not return). Returns
+/// the child's pid in the parent. Throws std::system_error if fork fails.
 pid_t fork_child(const std::function<void()>& child);
 
 /// A child started by fork_child() with a connected socket (AF_UNIX stream, CLOEXEC) to it.

@@ -148,7 +148,8 @@ PendingSpawn launch_spawn() {
 
   const std::uint64_t nonce = random_nonce();
   const std::string mark = std::string(marker) + "=" + std::to_string(child_channel_fd) + "," +
-                           std::to_string(::getpid()) + "," + std::to_string(nonce);
+                           std::to_string(::getpid()) + "," + std::to_string(nonce) + "," +
+                           (may_arm_parent_death_signal() ? "1" : "0");
   std::vector<char*> envp;
   const std::size_t mlen = std::strlen(marker);
   for (char** e = environ; e != nullptr && *e != nullptr; ++e)
@@ -215,13 +216,14 @@ void freeze_support(int /*argc*/, char** /*argv*/) {
   int fd = -1;
   long parent = 0;
   unsigned long long nonce = 0;
-  if (std::sscanf(m, "%d,%ld,%llu", &fd, &parent, &nonce) != 3 || fd < 0) {
+  int arm = 1;  // see children_die_with_this_thread()
+  if (std::sscanf(m, "%d,%ld,%llu,%d", &fd, &parent, &nonce, &arm) < 3 || fd < 0) {
     std::fprintf(stderr, "concur: malformed %s in the environment\n", marker);
     ::_exit(2);
   }
   ::unsetenv(marker);  // this worker's own children are not workers of our parent
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (arm != 0) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != static_cast<pid_t>(parent)) ::_exit(1);  // the parent died already
   spawned = true;
   mark_worker();

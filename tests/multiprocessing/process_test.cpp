@@ -7,6 +7,7 @@
 #include <chrono>
 #include <concur/multiprocessing.hpp>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -33,6 +34,29 @@ TEST_F(ProcessTest, RunsTargetWithArgumentsAndExitsZero) {
   EXPECT_EQ(p.exitcode(), 0);
   EXPECT_FALSE(p.is_alive());
   EXPECT_THROW(p.start(), mp::ProcessError);
+}
+
+// PR_SET_PDEATHSIG fires when the forking *thread* exits: a child started from a thread that
+// ends must go on running (Python's children do), not be SIGKILLed with that thread.
+TEST_F(ProcessTest, OutlivesTheThreadThatStartedIt) {
+  auto [parent_end, child_end] = mp::Pipe();
+  mp::Process p(
+      [](mp::Connection c) {
+        c.send(0);  // running the target: past the fork's set-up
+        c.send(c.recv<int>() + 1);
+      },
+      child_end);
+  std::thread starter([&p, &parent_end] {
+    p.start();
+    EXPECT_EQ(parent_end.recv<int>(), 0);
+  });
+  starter.join();  // the starting thread is gone, after the child was set up
+  ASSERT_TRUE(p.is_alive());
+  parent_end.send(41);
+  ASSERT_TRUE(parent_end.poll(5s)) << "the child died with the thread that started it";
+  EXPECT_EQ(parent_end.recv<int>(), 42);
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
 }
 
 TEST_F(ProcessTest, ProcessesDoNotShareMemory) {

@@ -9,7 +9,8 @@
 // The target is a function pointer or a capture-less lambda; the arguments are serialized when
 // the Process is constructed and travel as task arguments do (handles as fds). The child
 // exits with 0 when the target returns, with 1 when it throws (after printing the exception's
-// type and message to stderr), and dies with this process (PR_SET_PDEATHSIG). It is started
+// type and message to stderr), and dies with this process (PR_SET_PDEATHSIG) when started from
+// the main thread (from another thread it outlives that thread, as in Python). It is started
 // with ProcessOptions::start_method, else the method of set_start_method() (fork by default).
 // The destructor joins a started non-daemon child and terminates (SIGTERM) and reaps a daemon
 // one, as Python does at exit. A daemon process may not start children (ProcessError).
