@@ -13,6 +13,7 @@
 #include "concur/multiprocessing/detail/codec.hpp"
 #include "concur/multiprocessing/detail/remote_error.hpp"
 #include "mpi/frames.hpp"
+#include "mpi/outcome_wire.hpp"
 
 namespace concur::mpi::detail {
 
@@ -38,14 +39,6 @@ Board* the_board = nullptr;
 
 SlotHeader& header(char* slot) { return *reinterpret_cast<SlotHeader*>(slot); }
 std::size_t padded(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
-
-mp::detail::WireError process_error(std::string what) {
-  mp::detail::WireError e;
-  e.type = "concur::multiprocessing::ProcessError";
-  e.mangled = typeid(mp::ProcessError).name();
-  e.message = std::move(what);
-  return e;
-}
 
 // Runs one sub-task as the worker's loop runs a task: `reply` gets the result or the error.
 void run_one(const Message& task, Message& reply) {
@@ -141,18 +134,6 @@ Outcome from_record(std::uint32_t kind, std::uint64_t count, std::string_view by
   } catch (const std::exception& e) {
     o.error = process_error(std::string("concur::mpi: malformed error reply: ") + e.what());
   }
-  return o;
-}
-
-// A copy of a failed outcome (Outcome itself moves only: its body may be a memfd).
-Outcome copy_failure(const Outcome& p) {
-  Outcome o;
-  o.state = p.state;
-  o.error = p.error;
-  o.message = p.message;
-  o.exitcode = p.exitcode;
-  o.local = p.local;
-  o.pool_broken = p.pool_broken;
   return o;
 }
 
@@ -266,12 +247,12 @@ Unbundled unbundle(const Board& board, unsigned slot, std::vector<Call> calls, O
         ++next;
       }
     } else {  // failed as a whole
-      for (; next < n; ++next) u.done.emplace_back(calls[next].id, copy_failure(o));
+      for (; next < n; ++next) u.done.emplace_back(calls[next].id, o.failure_copy());
     }
   } catch (const std::exception& e) {
     const Outcome failed =
         bundle_failure(std::string("concur::mpi: a bundle's outcomes are unreadable: ") + e.what());
-    for (; next < n; ++next) u.done.emplace_back(calls[next].id, copy_failure(failed));
+    for (; next < n; ++next) u.done.emplace_back(calls[next].id, failed.failure_copy());
   }
   for (; next < n; ++next) u.again.push_back(std::move(calls[next]));
   return u;

@@ -23,6 +23,8 @@ std::string error_bytes(const mp::detail::WireError& e) {
   return std::string(p.view());
 }
 
+}  // namespace
+
 mp::detail::WireError process_error(std::string what) {
   mp::detail::WireError e;
   e.type = "concur::multiprocessing::ProcessError";
@@ -30,8 +32,6 @@ mp::detail::WireError process_error(std::string what) {
   e.message = std::move(what);
   return e;
 }
-
-}  // namespace
 
 void write_outcome(FrameWriter& w, std::uint64_t id, const Outcome& o) {
   w.u64(id);

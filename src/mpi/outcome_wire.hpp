@@ -3,11 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "concur/multiprocessing/detail/pool_core.hpp"
 #include "mpi/frames.hpp"
 
 namespace concur::mpi::detail {
+
+/// A ProcessError as it travels in an error reply (`what` is its message).
+multiprocessing::detail::WireError process_error(std::string what);
 
 /// Appends (id, outcome) to a results frame.
 void write_outcome(FrameWriter& w, std::uint64_t id, const multiprocessing::detail::Outcome& o);

@@ -97,18 +97,9 @@ void ProcessPoolCore::Impl::dispatch(bool closing_now) {
 }
 
 void ProcessPoolCore::Impl::fail_all(const Outcome& proto) {
-  auto copy = [&] {
-    Outcome o;
-    o.state = proto.state;
-    o.error = proto.error;
-    o.message = proto.message;
-    o.exitcode = proto.exitcode;
-    o.pool_broken = proto.pool_broken;
-    return o;
-  };
-  for (auto& t : resend) finish(std::move(t), copy());
+  for (auto& t : resend) finish(std::move(t), proto.failure_copy());
   resend.clear();
-  for (auto& t : ready) finish(std::move(t), copy());
+  for (auto& t : ready) finish(std::move(t), proto.failure_copy());
   ready.clear();
   for (auto& src : sources)
     src->break_off(proto.message.empty() ? to_string(proto.error) : proto.message);

@@ -30,6 +30,17 @@ Outcome Outcome::cancelled(std::string why) {
   return o;
 }
 
+Outcome Outcome::failure_copy() const {
+  Outcome o;
+  o.state = state;
+  o.error = error;
+  o.message = message;
+  o.exitcode = exitcode;
+  o.local = local;
+  o.pool_broken = pool_broken;
+  return o;
+}
+
 void TaskGroup::complete(std::size_t index, Outcome&& o) {
   std::vector<std::function<void()>> hooks;
   {

@@ -54,6 +54,9 @@ struct Outcome {
   /// the state is ok.
   void throw_if_failed() const;
   static Outcome cancelled(std::string why);
+  /// A copy of this failed outcome, for each of several tasks that fail the same way (an
+  /// Outcome itself only moves: an ok body may be a memfd, which a failure does not have).
+  Outcome failure_copy() const;
 };
 
 class TaskSink;
