@@ -15,6 +15,7 @@
 
 #include "concur/errors.hpp"
 #include "concur/futures.hpp"
+#include "support/byte_pipe.hpp"
 #include "support/leak_check.hpp"
 
 using namespace std::chrono_literals;
@@ -24,13 +25,10 @@ namespace mp = concur::multiprocessing;
 
 namespace {
 
-class ProcessPoolDirect : public concur::test::NoLeakTest {};
+using concur::test::BytePipe;
+using concur::test::read_byte;
 
-// Blocks until a byte arrives on `fd` (the read end of a pipe the workers inherit).
-int read_byte(int fd) {
-  char c = 0;
-  return ::read(fd, &c, 1) == 1 ? int{c} : -1;
-}
+class ProcessPoolDirect : public concur::test::NoLeakTest {};
 
 // Reads a byte, then dies of SIGKILL.
 int read_byte_then_die(int fd) {
@@ -39,20 +37,10 @@ int read_byte_then_die(int fd) {
   return 0;
 }
 
-struct Pipe {
-  int fds[2] = {-1, -1};
-  Pipe() { EXPECT_EQ(::pipe(fds), 0); }
-  ~Pipe() {
-    ::close(fds[0]);
-    ::close(fds[1]);
-  }
-  void write_byte(char c) const { EXPECT_EQ(::write(fds[1], &c, 1), 1); }
-};
-
 }  // namespace
 
 TEST_F(ProcessPoolDirect, ResultTimesOutWhileTheWorkerRunsAndArrivesLater) {
-  Pipe p;  // before the pool: its workers inherit it
+  BytePipe p;  // before the pool: its workers inherit it
   ProcessPoolExecutor pool(1);
   auto f = pool.submit(&read_byte, p.fds[0]);
   EXPECT_THROW(f.result(20ms), concur::TimeoutError);
@@ -66,7 +54,7 @@ TEST_F(ProcessPoolDirect, ResultTimesOutWhileTheWorkerRunsAndArrivesLater) {
 }
 
 TEST_F(ProcessPoolDirect, TwoWaitersOnOneFutureBothGetTheResultAndTheCallbackRunsOnce) {
-  Pipe p;  // before the pool: its workers inherit it
+  BytePipe p;  // before the pool: its workers inherit it
   ProcessPoolExecutor pool(1);
   auto f = pool.submit(&read_byte, p.fds[0]);
   std::atomic<int> calls{0};
@@ -117,7 +105,7 @@ TEST_F(ProcessPoolDirect, MaxTasksPerChildCountsEveryTaskOfAWaiterThatReadsItsel
 }
 
 TEST_F(ProcessPoolDirect, WorkerDyingUnderAWaitingReaderFailsOnlyThatFuture) {
-  Pipe p;  // before the pool: its workers inherit it
+  BytePipe p;  // before the pool: its workers inherit it
   ProcessPoolExecutor pool(1);
   auto f = pool.submit(&read_byte_then_die, p.fds[0]);
   std::thread waiter([&] { EXPECT_THROW(f.result(30s), mp::WorkerCrashed); });

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "concur/futures.hpp"
+#include "support/byte_pipe.hpp"
 #include "support/executor_work.hpp"
 #include "support/leak_check.hpp"
 
@@ -25,25 +26,13 @@ namespace mp = concur::multiprocessing;
 
 namespace {
 
+using concur::test::BytePipe;
+using concur::test::read_byte;
+
 int square(int x) { return x * x; }
 int initialised_value = 0;
 
 class ProcessPool : public concur::test::NoLeakTest {};
-
-// A task that blocks until a byte arrives on `fd` (the read end of a pipe the workers inherit).
-int read_byte(int fd) {
-  char c = 0;
-  return ::read(fd, &c, 1) == 1 ? int{c} : -1;
-}
-
-struct Pipe {
-  int fds[2] = {-1, -1};
-  Pipe() { EXPECT_EQ(::pipe(fds), 0); }
-  ~Pipe() {
-    ::close(fds[0]);
-    ::close(fds[1]);
-  }
-};
 
 }  // namespace
 
@@ -140,7 +129,7 @@ TEST_F(ProcessPool, ShutdownCancelFuturesCancelsWhatIsNotFinished) {
 // Python's futures are running once they enter the call queue; ours once a worker takes them
 // (test_concurrent_futures: test_cancel on a running future returns False).
 TEST_F(ProcessPool, FutureRunsOnceAWorkerTookItAndCannotBeCancelledThen) {
-  Pipe gate, ran;  // made before the pool: its worker inherits them
+  BytePipe gate, ran;  // made before the pool: its worker inherits them
   {
     ProcessPoolExecutor pool(1);
     auto blocker = pool.submit(&read_byte, gate.fds[0]);
