@@ -1,6 +1,7 @@
 // Payload: in memory up to 64 KiB, then a memfd written with write(2) and sealed, mapped
-// read-only by the receiver. Seals make a received memfd safe to map: the sender can neither
-// shrink it (a SIGBUS on our reads) nor change it under us.
+// read-only by the receiver (or a recycled memfd written through a mapping kept for it). Seals
+// make a received memfd safe to map: the sender cannot shrink it (a SIGBUS on our reads); a
+// one-use memfd is also sealed against writing and growing.
 #include "concur/multiprocessing/detail/payload.hpp"
 
 #include <fcntl.h>
@@ -8,17 +9,72 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstring>
+#include <new>
 #include <utility>
 
 #include "concur/detail/core/error.hpp"
 #include "concur/multiprocessing/errors.hpp"
+#include "multiprocessing/registry.hpp"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
 
 namespace concur::multiprocessing::detail {
 namespace {
 
-constexpr unsigned required_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+// What a receiver requires: the sender cannot shrink the file under its mapping.
+constexpr unsigned required_seals = F_SEAL_SHRINK;
+// What a one-use payload gets: nothing about it can change any more.
+constexpr unsigned final_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
 constexpr std::size_t staging_size = 256 * 1024;
+
+// The stock of recyclable memfds: a few slots, taken and given back with one atomic exchange
+// (no lock: safe whatever another thread holds at a fork). A forked child never uses its
+// parent's (`owner`): the fds are closed in it (registered parent fds) and the mappings not
+// inherited (MADV_DONTFORK); a slot that holds one there is simply dropped.
+struct Spare {
+  int fd;
+  char* map;
+  std::size_t len;
+  pid_t owner;
+};
+constexpr std::size_t spare_slots = 4;          // two parts in flight per worker of a 2-pool
+constexpr std::size_t spare_max = 128u << 20;   // a bigger memfd is not kept
+constexpr std::size_t grow_quantum = 2u << 20;  // sizes are rounded up to 2 MiB
+std::atomic<Spare*> spares[spare_slots];
+
+void destroy(Spare* s) noexcept {
+  ::munmap(s->map, s->len);
+  if (s->owner == ::getpid()) unregister_parent_fd(s->fd);
+  ::close(s->fd);
+  delete s;
+}
+
+Spare* take_spare() noexcept {
+  const pid_t me = ::getpid();
+  for (auto& slot : spares) {
+    Spare* s = slot.exchange(nullptr, std::memory_order_acq_rel);
+    if (s == nullptr) continue;
+    if (s->owner == me) return s;
+    delete s;  // a copy inherited by fork(): its fd is closed and its mapping absent here
+  }
+  return nullptr;
+}
+
+void give_spare(Spare* s) noexcept {
+  if (s->len <= spare_max) {
+    for (auto& slot : spares) {
+      Spare* empty = nullptr;
+      if (slot.compare_exchange_strong(empty, s, std::memory_order_acq_rel)) return;
+    }
+  }
+  destroy(s);
+}
 
 void pwrite_all(int fd, const char* p, std::size_t n, std::size_t at) {
   while (n > 0) {
@@ -40,6 +96,7 @@ Payload::Payload(Payload&& o) noexcept
       size_(std::exchange(o.size_, 0)),
       fd_(std::move(o.fd_)),
       sealed_(std::exchange(o.sealed_, false)),
+      recyclable_(o.recyclable_),
       map_(std::exchange(o.map_, nullptr)),
       map_len_(std::exchange(o.map_len_, 0)) {
   o.mem_.clear();
@@ -47,19 +104,24 @@ Payload::Payload(Payload&& o) noexcept
 
 Payload& Payload::operator=(Payload&& o) noexcept {
   if (this != &o) {
+    recycle();
     unmap();
     mem_ = std::move(o.mem_);
     o.mem_.clear();
     size_ = std::exchange(o.size_, 0);
     fd_ = std::move(o.fd_);
     sealed_ = std::exchange(o.sealed_, false);
+    recyclable_ = o.recyclable_;
     map_ = std::exchange(o.map_, nullptr);
     map_len_ = std::exchange(o.map_len_, 0);
   }
   return *this;
 }
 
-Payload::~Payload() { unmap(); }
+Payload::~Payload() {
+  recycle();
+  unmap();
+}
 
 void Payload::unmap() const {
   if (map_ != nullptr) ::munmap(const_cast<char*>(map_), map_len_);
@@ -67,7 +129,35 @@ void Payload::unmap() const {
   map_len_ = 0;
 }
 
+void Payload::drop_recycled() noexcept {
+  const pid_t me = ::getpid();
+  for (auto& slot : spares) {
+    Spare* s = slot.exchange(nullptr, std::memory_order_acq_rel);
+    if (s == nullptr) continue;
+    if (s->owner == me)
+      destroy(s);
+    else
+      delete s;  // inherited by fork(): nothing of it is open or mapped here
+  }
+}
+
+void Payload::recycle() noexcept {
+  if (!recyclable_ || !fd_) return;
+  Spare* s = map_ == nullptr ? nullptr
+                             : new (std::nothrow)
+                                   Spare{fd_.get(), const_cast<char*>(map_), map_len_, ::getpid()};
+  if (s == nullptr) {  // not kept: unmap() and fd_ release them
+    unregister_parent_fd(fd_.get());
+    return;
+  }
+  fd_.release();
+  map_ = nullptr;
+  map_len_ = 0;
+  give_spare(s);
+}
+
 void Payload::clear() {
+  recycle();
   unmap();
   fd_.reset();
   sealed_ = false;
@@ -75,7 +165,40 @@ void Payload::clear() {
   size_ = 0;
 }
 
+void Payload::grow_to(std::size_t n) {
+  if (n <= map_len_) return;
+  const std::size_t len =
+      (std::max(n, map_len_ * 2) + grow_quantum - 1) / grow_quantum * grow_quantum;
+  if (::ftruncate(fd_.get(), static_cast<off_t>(len)) < 0)
+    concur::detail::throw_errno("concur::multiprocessing: ftruncate(memfd)");
+  void* p = map_ == nullptr ? ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0)
+                            : ::mremap(const_cast<char*>(map_), map_len_, len, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) concur::detail::throw_errno("concur::multiprocessing: mmap(memfd)");
+  ::madvise(p, len, MADV_DONTFORK);  // a child forked meanwhile gets none of it
+  // The new pages, allocated in one call rather than one page fault per 4 KiB (best effort).
+  ::madvise(static_cast<char*>(p) + map_len_, len - map_len_, MADV_POPULATE_WRITE);
+  map_ = static_cast<const char*>(p);
+  map_len_ = len;
+}
+
 void Payload::spill() {
+  if (recyclable_) {
+    if (Spare* s = take_spare()) {
+      fd_.reset(s->fd);
+      map_ = s->map;
+      map_len_ = s->len;
+      delete s;
+    } else {
+      const int fd = ::memfd_create("concur-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+      if (fd < 0) concur::detail::throw_errno("concur::multiprocessing: memfd_create");
+      fd_.reset(fd);
+      register_parent_fd(fd);  // a child forked later closes it
+    }
+    grow_to(std::max(mem_.size(), spill_threshold));
+    std::memcpy(const_cast<char*>(map_), mem_.data(), mem_.size());
+    std::string().swap(mem_);
+    return;
+  }
   const int fd = ::memfd_create("concur-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) concur::detail::throw_errno("concur::multiprocessing: memfd_create");
   fd_.reset(fd);
@@ -100,6 +223,12 @@ void Payload::append(const void* data, std::size_t n) {
     }
     spill();
   }
+  if (recyclable_) {
+    grow_to(size_ + n);
+    std::memcpy(const_cast<char*>(map_) + size_, p, n);
+    size_ += n;
+    return;
+  }
   if (mem_.size() + n <= staging_size) {
     mem_.append(p, n);
     size_ += n;
@@ -116,8 +245,9 @@ void Payload::append(const void* data, std::size_t n) {
 
 void Payload::finish() {
   if (!fd_ || sealed_) return;
-  flush_staging();
-  if (::fcntl(fd_.get(), F_ADD_SEALS, required_seals | F_SEAL_SEAL) < 0)
+  if (!recyclable_) flush_staging();
+  // A recycled memfd stays writable (and growable) for its next message: it can only grow.
+  if (::fcntl(fd_.get(), F_ADD_SEALS, recyclable_ ? required_seals : final_seals) < 0)
     concur::detail::throw_errno("concur::multiprocessing: fcntl(F_ADD_SEALS)");
   sealed_ = true;
 }

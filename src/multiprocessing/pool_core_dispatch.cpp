@@ -51,28 +51,47 @@ std::optional<Task> ProcessPoolCore::Impl::next_from_sources(bool closing_now) {
 }
 
 bool ProcessPoolCore::Impl::send_to(Slot& s, Task&& t, bool ahead) {
-  std::optional<Task>& place = ahead ? s.ahead : s.current;
-  place = std::move(t);
+  Task* placed;
+  if (ahead) {
+    placed = &s.ahead.emplace_back(std::move(t));
+  } else {
+    s.current = std::move(t);
+    placed = &*s.current;
+  }
   s.state = Slot::State::busy;
   bool sent = false;
   try {
-    sent = s.link->send(place->message);
+    sent = s.link->send(placed->message);
   } catch (...) {
   }
   if (!sent) {  // the worker died: the task did not run
-    resend.push_front(std::move(*place));
-    place.reset();
+    resend.push_front(std::move(*placed));
+    if (ahead)
+      s.ahead.pop_back();
+    else
+      s.current.reset();
     on_death(s, true);
   }
   return sent;
 }
 
-// A lazy source's chunks stream to a worker that runs one of them, so it never idles for a
-// round trip through this thread between chunks. Only then (other tasks go to whichever worker
-// is free first: no task waits behind a long one), and never past maxtasksperchild.
+// A lazy source's chunks stream to a worker that runs one of them, up to max_ahead queued
+// behind it, so it never idles for a round trip through this thread between chunks (on a busy
+// machine one wake-up of this thread costs more than many small chunks). Only then (other
+// tasks go to whichever worker is free first: no task waits behind a long one), never past
+// maxtasksperchild, and only while the frames already queued hold at most one frame's worth of
+// bytes in the socket (an in-socket body is at most 64 KiB, a bigger one is a memfd): then the
+// queued frames fit the socket's buffer and a send never blocks this thread.
 bool ProcessPoolCore::Impl::takes_ahead(const Slot& s) const {
-  return s.state == Slot::State::busy && s.streaming && !s.ahead &&
-         (config.maxtasksperchild == 0 || s.done + 2 <= config.maxtasksperchild);
+  if (s.state != Slot::State::busy || !s.streaming || s.ahead.size() >= max_ahead) return false;
+  if (config.maxtasksperchild > 0 && s.done + 2 + s.ahead.size() > config.maxtasksperchild)
+    return false;
+  auto in_socket = [](const Task& t) {
+    return t.message.body.spilled() ? 0 : t.message.body.size();
+  };
+  std::size_t queued = s.current ? in_socket(*s.current) : 0;
+  for (const Task& t : s.ahead) queued += in_socket(t);
+  return queued <= Payload::spill_threshold;
 }
 
 void ProcessPoolCore::Impl::dispatch(bool closing_now) {
@@ -88,11 +107,13 @@ void ProcessPoolCore::Impl::dispatch(bool closing_now) {
     if (send_to(s, std::move(*t), false)) s.streaming = streamed;
   }
   if (!ready.empty() || !resend.empty()) return;
-  for (auto& s : slots) {
-    if (!takes_ahead(s)) continue;
-    auto t = next_task(closing_now, true, streamed);
-    if (!t) return;
-    send_to(s, std::move(*t), true);
+  for (std::size_t depth = 0; depth < max_ahead; ++depth) {  // round robin: an even spread
+    for (auto& s : slots) {
+      if (s.ahead.size() != depth || !takes_ahead(s)) continue;
+      auto t = next_task(closing_now, true, streamed);
+      if (!t) return;
+      send_to(s, std::move(*t), true);
+    }
   }
 }
 

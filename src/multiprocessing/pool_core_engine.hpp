@@ -73,7 +73,7 @@ struct ProcessPoolCore::Impl final : ReplyReader {
     State state = State::empty;
     std::unique_ptr<WorkerLink> link;
     std::optional<Task> current;  // the task the worker runs
-    std::optional<Task> ahead;    // a lazy source's next chunk, queued behind `current`
+    std::deque<Task> ahead;       // a lazy source's next chunks, queued behind `current`
     bool streaming = false;       // `current` came from a lazy source
     unsigned done = 0;            // tasks (chunks) run, for maxtasksperchild
   };
@@ -147,8 +147,10 @@ struct ProcessPoolCore::Impl final : ReplyReader {
   /// Sends `t` to the worker in `s` (as its current task, or ahead of it). false if the
   /// worker is gone: then the task is kept to be sent again and the worker replaced.
   bool send_to(Slot& s, Task&& t, bool ahead);
-  /// Whether a busy worker may get a lazy source's next chunk ahead of the one it runs.
+  /// Whether a busy worker may get a lazy source's next chunk ahead of the ones it has.
   bool takes_ahead(const Slot& s) const;
+  /// At most this many chunks queued behind a worker's current one.
+  static constexpr std::size_t max_ahead = 3;
   void dispatch(bool closing_now);
   /// Fails every task not started (and every source's future ones) with `proto`'s failure.
   void fail_all(const Outcome& proto);

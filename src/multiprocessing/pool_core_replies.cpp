@@ -37,8 +37,11 @@ void ProcessPoolCore::Impl::on_reply(Slot& s, Message& m) {
   }
   Outcome o = outcome_of(m);
   Task t = std::move(*s.current);
-  s.current = std::move(s.ahead);  // the worker is already reading it
-  s.ahead.reset();
+  s.current.reset();
+  if (!s.ahead.empty()) {  // the worker is already reading it
+    s.current = std::move(s.ahead.front());
+    s.ahead.pop_front();
+  }
   s.state = s.current ? Slot::State::busy : Slot::State::idle;
   ++s.done;
   finish(std::move(t), std::move(o));
@@ -79,26 +82,29 @@ void ProcessPoolCore::Impl::handle_readable(const std::vector<std::size_t>& read
   for (std::size_t i : readable) {
     Slot& s = slots[i];
     if (!s.link || lent[i] != lent_free) continue;  // a reader has it, or handled already
-    // The event may be stale: a reader took the reply (and the worker may run a new task).
-    pollfd p{s.link->channel(), POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) continue;
-    Message m;
-    bool got = false;
-    try {
-      got = s.link->recv(m);  // a malformed frame counts as the worker's death
-    } catch (...) {
-    }
-    const bool expected = got && (m.kind == Kind::result || m.kind == Kind::error) &&
-                          (s.state == Slot::State::busy || s.state == Slot::State::starting);
-    if (expected) {
-      on_reply(s, m);
-    } else {
-      bool replace;
-      {
-        std::lock_guard lock(mutex);
-        replace = !terminating;
+    // Every reply already there (a streaming worker queues several), then back to the loop.
+    for (const WorkerLink* link = s.link.get(); s.link.get() == link;) {
+      // The event may be stale: a reader took the reply (and the worker may run a new task).
+      pollfd p{s.link->channel(), POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0) break;
+      Message m;
+      bool got = false;
+      try {
+        got = s.link->recv(m);  // a malformed frame counts as the worker's death
+      } catch (...) {
       }
-      on_death(s, replace);
+      const bool expected = got && (m.kind == Kind::result || m.kind == Kind::error) &&
+                            (s.state == Slot::State::busy || s.state == Slot::State::starting);
+      if (expected) {
+        on_reply(s, m);
+      } else {
+        bool replace;
+        {
+          std::lock_guard lock(mutex);
+          replace = !terminating;
+        }
+        on_death(s, replace);
+      }
     }
   }
 }

@@ -109,9 +109,9 @@ void ProcessPoolCore::Impl::on_death(Slot& s, bool replace) {
     set_broken(PoolFailure::crash(describe_exit(pid, code, " in its initializer"), code));
   // Replace first: when the caller learns of the crash, the pool is whole again.
   if (replace && !broken) try_start(s);
-  if (s.ahead) {  // never reached the worker's loop: it runs elsewhere
-    resend.push_front(std::move(*s.ahead));
-    s.ahead.reset();
+  while (!s.ahead.empty()) {  // never reached the worker's loop: they run elsewhere, in order
+    resend.push_front(std::move(s.ahead.back()));
+    s.ahead.pop_back();
   }
   if (s.current) {
     Outcome o;

@@ -1,6 +1,7 @@
 // Where task outcomes wait for their callers: TaskGroup (a fixed set: map, apply_async) and
 // TaskStream (imap's chunks, made lazily within a window ahead of the consumer).
 #include <cstdio>
+#include <utility>
 
 #include "concur/detail/core/deadline.hpp"
 #include "concur/errors.hpp"
@@ -121,9 +122,12 @@ void TaskStream::complete(std::size_t index, Outcome&& o) {
   cv_.notify_all();
 }
 
-bool TaskStream::may_produce(bool closing) const {
+bool TaskStream::may_produce(bool closing) {
   std::lock_guard lock(mutex_);
-  return !abandoned_ && !total_ && (closing || produced_ < taken_ + window_);
+  if (abandoned_ || total_) return false;
+  if (closing || produced_ < taken_ + window_) return true;
+  starved_ = true;  // the next take() wakes the producer
+  return false;
 }
 
 bool TaskStream::abandoned() const {
@@ -192,8 +196,9 @@ std::optional<Outcome> TaskStream::take(bool ordered, std::optional<Duration> ti
   auto node = done_.extract(*pick);
   if (ordered) ++next_ordered_;
   ++taken_;
+  const bool starved = std::exchange(starved_, false);
   lock.unlock();
-  wake_();  // room in the window
+  if (starved) wake_();  // room in the window, and the producer waits for it
   return std::move(node.mapped());
 }
 

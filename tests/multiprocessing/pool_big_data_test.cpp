@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <concur/multiprocessing.hpp>
@@ -78,4 +79,79 @@ TEST_F(BigData, CorruptSizesNeverAllocateBeyondTheBytes) {
   EXPECT_THROW(detail::ItemReader<int>("abcdefg", none, 2), mp::ProcessError);
   EXPECT_THROW(detail::ItemReader<int>("", none, 1ull << 62), mp::ProcessError);
   EXPECT_THROW(detail::ItemReader<std::string>("", none, 1ull << 62), mp::ProcessError);
+}
+
+TEST_F(BigData, VectorsOfNumbersDecodeInOneCopyAndRefuseLyingSizes) {
+  detail::FdList none;
+  const std::vector<std::vector<std::int64_t>> items{{1, 2, 3}, {}, {-4}};
+  detail::Payload body;
+  {
+    detail::ItemWriter<std::vector<std::int64_t>> w(body, none);
+    for (const auto& v : items) w.put(v);
+    w.flush();
+  }
+  detail::ItemReader<std::vector<std::int64_t>> r(body.view(), none, items.size());
+  std::vector<std::vector<std::int64_t>> back;
+  r.append_to(back);
+  EXPECT_EQ(back, items);
+  // The same bytes one byte off the alignment of int64_t: still decoded (copied bytewise).
+  std::string shifted = " " + std::string(body.view());
+  detail::ItemReader<std::vector<std::int64_t>> r2(std::string_view(shifted).substr(1), none, 3);
+  back.clear();
+  r2.append_to(back);
+  EXPECT_EQ(back, items);
+  // A size of 2^60 elements with 8 bytes behind it, and a truncated size.
+  const std::string lying = bytes_of(1ull << 60) + bytes_of(7);
+  EXPECT_THROW((detail::ItemReader<std::vector<std::int64_t>>(lying, none, 1).get()),
+               std::exception);
+  EXPECT_THROW((detail::ItemReader<std::vector<std::int64_t>>("abc", none, 1).get()),
+               std::exception);
+}
+
+TEST_F(BigData, RecyclableBodiesReuseTheirMemfdAndStaySealedAgainstShrinking) {
+  const std::vector<std::int64_t> numbers(100'000, 7);  // 800 KB: spilled
+  struct stat first {};
+  {
+    detail::Payload p;
+    p.set_recyclable();
+    p.append(numbers.data(), numbers.size() * sizeof(std::int64_t));
+    ASSERT_TRUE(p.spilled());
+    p.finish();
+    const int seals = ::fcntl(p.memfd(), F_GET_SEALS);
+    EXPECT_TRUE(seals & F_SEAL_SHRINK);
+    ASSERT_EQ(::fstat(p.memfd(), &first), 0);
+    // What a worker does with it: checks the seals and the size, maps it.
+    auto received = detail::Payload::adopt(concur::detail::UniqueFd(::dup(p.memfd())), p.size());
+    EXPECT_EQ(received.view(), p.view());
+  }  // back to the stock
+  {
+    const std::string other(300'000, 'z');
+    detail::Payload q;
+    q.set_recyclable();
+    q.append(other);
+    q.finish();
+    struct stat second {};
+    ASSERT_EQ(::fstat(q.memfd(), &second), 0);
+    EXPECT_EQ(second.st_ino, first.st_ino);  // the same memfd, rewritten
+    EXPECT_EQ(q.view(), other);
+    EXPECT_EQ(::ftruncate(q.memfd(), 10), -1);  // cannot shrink under a receiver's mapping
+  }
+  detail::Payload::drop_recycled();  // else the stock's fd would count as leaked
+}
+
+TEST_F(BigData, MapOfBigVectorsGivesTheSameSumsCallAfterCall) {
+  mp::Pool pool(2);
+  std::vector<std::vector<std::int64_t>> parts(2);
+  for (int round = 0; round < 3; ++round) {  // later rounds reuse the first round's memfds
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      parts[i].assign(200'000 + 1000 * static_cast<std::size_t>(round), 0);
+      std::iota(parts[i].begin(), parts[i].end(), static_cast<std::int64_t>(i + round));
+    }
+    const auto sums = pool.map(
+        +[](std::vector<std::int64_t> v) { return std::accumulate(v.begin(), v.end(), 0ll); },
+        parts, 1);
+    ASSERT_EQ(sums.size(), 2u);
+    for (std::size_t i = 0; i < 2; ++i)
+      EXPECT_EQ(sums[i], std::accumulate(parts[i].begin(), parts[i].end(), 0ll)) << round;
+  }
 }

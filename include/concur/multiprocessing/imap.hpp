@@ -97,12 +97,14 @@ class RangeSource : public TaskSource {
     t.message.kind = Kind::task;
     t.message.trampoline = reinterpret_cast<std::uintptr_t>(&chunk_trampoline<F, Item, Star>);
     t.message.fn = fn_;
+    t.message.body.set_recyclable();  // the worker drops it before it replies
     try {
       std::size_t n = 0;
       {
+        if constexpr (raw_item<Item>) t.message.body.reserve(chunksize_ * sizeof(Item));
         ItemWriter<Item> w(t.message.body, t.message.fds);
-        for (; n < chunksize_ && it_ != std::end(range_.get()); ++n, ++it_)
-          w.put(static_cast<const Item&>(*it_));
+        n = w.put_some(it_, std::end(range_.get()), chunksize_);
+        w.flush();
       }
       if (n == 0) {
         stream_->set_total(index);
@@ -173,7 +175,8 @@ class IMapIterator {
         abandon_(std::exchange(o.abandon_, nullptr)),
         ordered_(o.ordered_),
         buffer_(std::move(o.buffer_)),
-        pos_(std::exchange(o.pos_, 0)) {}
+        pos_(std::exchange(o.pos_, 0)),
+        current_(std::move(o.current_)) {}
   IMapIterator& operator=(IMapIterator&&) = delete;
   IMapIterator(const IMapIterator&) = delete;
   IMapIterator& operator=(const IMapIterator&) = delete;
@@ -191,18 +194,13 @@ class IMapIterator {
   }
   /// As next(), but nullopt at the end.
   std::optional<R> try_next(std::optional<Duration> timeout = {}) {
-    while (pos_ == buffer_.size()) {
-      auto o = stream_->take(ordered_, timeout);
-      if (!o) return std::nullopt;
-      o->throw_if_failed();
-      buffer_.clear();
-      pos_ = 0;
-      detail::ItemReader<R>(o->body.view(), o->fds, o->count).append_to(buffer_);
-    }
-    return std::move(buffer_[pos_++]);
+    if (pos_ < buffer_.size()) [[likely]]
+      return std::move(buffer_[pos_++]);
+    return refill(timeout) ? std::optional<R>(std::move(buffer_[pos_++])) : std::nullopt;
   }
 
   /// An input iterator over the remaining results (each yielded once); compare with end().
+  /// The result it points to lives in the IMapIterator until the next ++ (on any copy).
   /// Dereferencing past the end is undefined. Throws as next() does.
   class iterator {
    public:
@@ -214,7 +212,7 @@ class IMapIterator {
     /// Starts at the next result of `owner` (waits for it).
     explicit iterator(IMapIterator* owner) : owner_(owner) { advance(); }
     /// The current result.
-    R& operator*() const { return **current_; }
+    R& operator*() const { return *owner_->current_; }
     /// Waits for the next result.
     iterator& operator++() {
       advance();
@@ -223,15 +221,13 @@ class IMapIterator {
     /// ++it.
     void operator++(int) { advance(); }
     /// True past the last result.
-    bool operator==(std::default_sentinel_t) const { return !current_; }
+    bool operator==(std::default_sentinel_t) const {
+      return owner_ == nullptr || !owner_->current_;
+    }
 
    private:
-    void advance() {
-      current_ = std::make_shared<std::optional<R>>(owner_->try_next());
-      if (!*current_) current_.reset();
-    }
+    void advance() { owner_->current_ = owner_->try_next(); }
     IMapIterator* owner_ = nullptr;
-    std::shared_ptr<std::optional<R>> current_;
   };
   /// An iterator at the next result (waits for it, without a timeout).
   iterator begin() { return iterator(this); }
@@ -239,11 +235,25 @@ class IMapIterator {
   std::default_sentinel_t end() { return {}; }
 
  private:
+  // Waits for the next chunk with results and decodes it into buffer_; false at the end.
+  bool refill(std::optional<Duration> timeout) {
+    while (pos_ == buffer_.size()) {
+      auto o = stream_->take(ordered_, timeout);
+      if (!o) return false;
+      o->throw_if_failed();
+      buffer_.clear();
+      pos_ = 0;
+      detail::ItemReader<R>(o->body.view(), o->fds, o->count).append_to(buffer_);
+    }
+    return true;
+  }
+
   std::shared_ptr<detail::TaskStream> stream_;
   std::function<void()> abandon_;
   bool ordered_;
   std::vector<R> buffer_;
   std::size_t pos_ = 0;
+  std::optional<R> current_;  // what begin()'s iterator points to
 };
 
 }  // namespace concur::multiprocessing

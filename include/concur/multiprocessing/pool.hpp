@@ -69,7 +69,12 @@ class Pool {
             options.maxtasksperchild, std::move(options.initializer)})) {}
   /// Internal (concur::mpi::Pool): the same verbs over another engine.
   explicit Pool(std::unique_ptr<detail::PoolEngine> engine) : core_(std::move(engine)) {}
-  ~Pool() = default;  // terminate(): kills and reaps the workers; unfinished tasks fail
+  /// terminate(): kills and reaps the workers; unfinished tasks fail. Also closes the memfds
+  /// kept for reusing big task bodies.
+  ~Pool() {
+    core_.reset();
+    detail::Payload::drop_recycled();
+  }
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
@@ -175,8 +180,12 @@ class Pool {
         t.message.trampoline = trampoline;
         t.message.fn = fn;
         t.message.count = std::min(chunksize, n - c * chunksize);
-        detail::ItemWriter<Item>(t.message.body, t.message.fds)
-            .put_n(it, static_cast<std::size_t>(t.message.count));
+        t.message.body.set_recyclable();  // the worker drops it before it replies
+        {
+          detail::ItemWriter<Item> w(t.message.body, t.message.fds);
+          w.put_n(it, static_cast<std::size_t>(t.message.count));
+          w.flush();
+        }
         if (t.message.body.spilled()) {     // a big chunk goes at once: a worker decodes it
           core_->submit(std::move(tasks));  // while this thread serializes the next one
           tasks.clear();

@@ -138,7 +138,9 @@ class ByteQueue {
 /// sealed memfd, which travels instead of them.
 template <class T>
 void encode_item(const T& item, Payload& body, FdList& fds) {
-  ItemWriter<T>(body, fds).put(item);
+  ItemWriter<T> w(body, fds);
+  w.put(item);
+  w.flush();
   body.finish();
 }
 /// Throws ProcessError (or cereal::Exception) for bytes that are not a T.

@@ -13,7 +13,16 @@
 //   Payload q = Payload::adopt(std::move(received_fd), size);   // validates seals, maps
 //   Reader r(q.view(), fds);
 //
-// Not part of the public API. Thread safety: one owner at a time (a value type).
+// A pool task's body may instead be *recyclable* (set_recyclable(), before the first byte): its
+// memfd comes from a small process-wide stock of memfds this process keeps mapped for writing,
+// is written with memcpy (no page allocation, no syscall, once the memfd has held that many
+// bytes before) and goes back to the stock when the payload is destroyed or cleared. Such a
+// memfd is sealed only against shrinking (the receiver's safety: it cannot be made to fault),
+// not against writing; so only a sender that knows the receiver is done with the bytes when
+// the payload goes may use it (a pool's task: the worker drops its body before it replies).
+//
+// Not part of the public API. Thread safety: one owner at a time (a value type); the stock of
+// recyclable memfds is thread-safe (lock-free) and is not inherited across fork().
 #pragma once
 
 #include <cstddef>
@@ -39,8 +48,20 @@ class Payload {
   /// Appends bytes (spilling to a memfd past the threshold). Throws std::system_error.
   void append(const void* data, std::size_t n);
   void append(std::string_view s) { append(s.data(), s.size()); }
-  /// Empties it (an in-memory payload again).
+  /// Room for `n` bytes in memory, so that appending them reallocates nothing (no-op past the
+  /// spill threshold, or once spilled).
+  void reserve(std::size_t n) {
+    if (!fd_ && n <= spill_threshold) mem_.reserve(n);
+  }
+  /// Empties it (an in-memory payload again; a recyclable memfd goes back to the stock, and the
+  /// payload stays recyclable).
   void clear();
+  /// Makes the memfd this payload spills to a recycled one (see above). Only before the first
+  /// append.
+  void set_recyclable() { recyclable_ = true; }
+  /// Closes the stock of recyclable memfds (a Pool's destructor calls it: the memfds are kept
+  /// for reuse while a pool lives). Thread-safe.
+  static void drop_recycled() noexcept;
   /// Total bytes.
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -57,9 +78,9 @@ class Payload {
   /// use; valid while the payload lives). Throws std::system_error if mapping fails.
   std::string_view view() const;
 
-  /// A received memfd of `size` bytes: checks that it is sealed against shrinking and writing
-  /// and holds at least `size` bytes (else ProcessError: a peer cannot make us fault), then
-  /// maps it read-only.
+  /// A received memfd of `size` bytes: checks that it is sealed against shrinking and holds at
+  /// least `size` bytes (else ProcessError: a peer cannot make us fault), then maps it
+  /// read-only.
   static Payload adopt(concur::detail::UniqueFd fd, std::size_t size);
   /// An in-memory payload holding `bytes`.
   static Payload from_string(std::string bytes);
@@ -72,13 +93,18 @@ class Payload {
   void spill();
   void flush_staging();
   void unmap() const;
+  /// Recyclable: room for `n` bytes in the memfd and its writable mapping.
+  void grow_to(std::size_t n);
+  /// Recyclable: gives the memfd and its mapping back to the stock.
+  void recycle() noexcept;
 
-  std::string mem_;  // in memory: all the bytes; spilled: the staging buffer
+  std::string mem_;  // in memory: all the bytes; spilled: the staging buffer (not recyclable)
   std::size_t size_ = 0;
   concur::detail::UniqueFd fd_;
   bool sealed_ = false;
+  bool recyclable_ = false;
   mutable const char* map_ = nullptr;
-  mutable std::size_t map_len_ = 0;
+  mutable std::size_t map_len_ = 0;  // recyclable: the memfd's size, all of it mapped writable
 };
 
 }  // namespace concur::multiprocessing::detail

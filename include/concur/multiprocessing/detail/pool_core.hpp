@@ -133,8 +133,9 @@ class TaskStream : public TaskSink {
   void complete(std::size_t index, Outcome&& o) override;
 
   // Producer side (the dispatch thread).
-  /// Whether chunk number produced() may be made now.
-  bool may_produce(bool closing) const;
+  /// Whether chunk number produced() may be made now. When the window is full, the consumer's
+  /// next take() wakes the producer (and only then: no wake-up per chunk otherwise).
+  bool may_produce(bool closing);
   bool abandoned() const;
   std::size_t produced() const;
   void produced_one();
@@ -162,6 +163,7 @@ class TaskStream : public TaskSink {
   std::optional<std::size_t> total_;
   std::optional<std::string> broken_;
   bool abandoned_ = false;
+  bool starved_ = false;  // may_produce() refused for the window: take() must wake
 };
 
 /// A lazy producer of tasks (imap's items, read and serialized on demand).

@@ -62,6 +62,7 @@ void chunk_trampoline(const Message& in, Message& out) {
   using R = typename item_result<F, Item, Star>::type;
   F f = fn_from<F>(in.fn);
   ItemReader<Item> items(in.body.view(), in.fds, in.count);
+  if constexpr (raw_item<R>) out.body.reserve(static_cast<std::size_t>(in.count) * sizeof(R));
   ItemWriter<R> results(out.body, out.fds);
   for (std::uint64_t i = 0; i < in.count; ++i) {
     if constexpr (Star)
@@ -69,6 +70,7 @@ void chunk_trampoline(const Message& in, Message& out) {
     else
       results.put(std::invoke(f, items.get()));
   }
+  results.flush();
   out.count = in.count;
 }
 

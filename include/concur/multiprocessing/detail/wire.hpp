@@ -120,6 +120,13 @@ class ViewSource : public std::streambuf {
   }
   /// Bytes not read yet.
   std::size_t left() const { return static_cast<std::size_t>(egptr() - gptr()); }
+  /// The next `n` bytes, read in place (nullptr, and nothing read, if fewer are left).
+  const char* take(std::size_t n) {
+    if (n > left()) return nullptr;
+    char* p = gptr();
+    setg(eback(), p + n, egptr());
+    return p;
+  }
 };
 }  // namespace concur::multiprocessing::detail
 
