@@ -187,6 +187,9 @@ char* Board::slot(std::uint64_t s) const {
 mp::detail::Task make_bundle(unsigned slot, const std::vector<Call>& calls,
                              std::shared_ptr<mp::detail::TaskSink> sink) {
   FrameWriter w(FrameType::bundle);
+  std::size_t bytes = header_size + 16;
+  for (const Call& c : calls) bytes += 32 + c.body.size();
+  w.reserve(bytes);
   w.u64(slot);
   w.u64(calls.size());
   for (const Call& c : calls) {
