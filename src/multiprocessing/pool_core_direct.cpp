@@ -46,7 +46,8 @@ void ProcessPoolCore::Impl::open_doors() {
   for (std::size_t i = 0; i < slots.size(); ++i) {
     const Slot& s = slots[i];
     Door& d = doors[i];
-    if (d.lent || s.state != Slot::State::idle || !s.link) continue;
+    // Not a spawned worker whose handshake is still unread: only this thread reads it.
+    if (d.lent || s.state != Slot::State::idle || !s.link || s.link->handshake_pending()) continue;
     d.open = d.lent = true;
     d.link = s.link.get();
     d.done = 0;
