@@ -88,10 +88,18 @@ void ProcessPoolCore::Impl::handle_readable(const std::vector<std::size_t>& read
       pollfd p{s.link->channel(), POLLIN, 0};
       if (::poll(&p, 1, 0) <= 0) break;
       // A spawned worker's handshake comes first (start_many() did not wait for it).
-      bool greeted = true;
-      if (s.link->handshake_pending()) {
-        greeted = s.link->finish_handshake();
-        if (greeted && ::poll(&p, 1, 0) <= 0) break;
+      const bool greeted = !s.link->handshake_pending() || s.link->finish_handshake();
+      if (!greeted) {  // it never reached its worker loop: what was sent to it did not run
+        while (!s.ahead.empty()) {  // current ends up first
+          resend.push_front(std::move(s.ahead.back()));
+          s.ahead.pop_back();
+        }
+        if (s.current) {
+          resend.push_front(std::move(*s.current));
+          s.current.reset();
+        }
+      } else if (::poll(&p, 1, 0) <= 0) {
+        break;
       }
       Message m;
       bool got = false;

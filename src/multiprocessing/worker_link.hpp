@@ -82,6 +82,12 @@ class WorkerLink {
 /// The worker's loop: runs tasks from `channel` until told to stop or the parent goes away.
 [[noreturn]] void worker_main(int channel);
 
+/// Runs one task as the worker's loop does: `reply` gets the result (Kind::result) or the
+/// exception it threw, described (Kind::error). `after`, if given, runs on the result inside
+/// the same try: what it throws becomes the reply's error (concur::mpi's bundles finish a big
+/// result and refuse handles that way). Never throws.
+void run_task(const Message& task, Message& reply, void (*after)(Message& reply) = nullptr);
+
 /// Who a process started by this library is (Python's current_process().name, daemon, and
 /// its parent's name and pid). Sent to a new worker as a Kind::identity message.
 struct ProcessIdentity {

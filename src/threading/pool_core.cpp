@@ -224,7 +224,11 @@ struct PoolCore::Impl {
   void idle() noexcept {
     for (int i = 0; i < kIdleChecks; ++i) {
       for (int j = 0; j < kPausesPerCheck; ++j) cpu_relax();
-      if (has_work() || stopping.load(std::memory_order_relaxed)) return;
+      // While another worker holds the head it is taking what is there: keep looking rather
+      // than queue up behind it (two idle workers chasing each task cost a lock handover each).
+      if ((has_work() && !consumer_busy.load(std::memory_order_relaxed)) ||
+          stopping.load(std::memory_order_relaxed))
+        return;
     }
     std::uint32_t e = epoch.load(std::memory_order_seq_cst);
     if (!(e & 1u)) {
