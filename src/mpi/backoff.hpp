@@ -1,8 +1,10 @@
 // Internal to concur::mpi: how long an MPI-owning loop sleeps between polls when nothing
 // happened. MPI offers no fd to wait on, and Open MPI's blocking calls spin, so the loops poll
 // MPI_Iprobe and sleep in between, longer the longer nothing happens: a few quick rounds, then
-// 5 us doubling to 1 ms; after a second without anything, 20 ms (an idle agent wakes 50 times
-// a second; a task arriving then waits at most that long). Any event resets it.
+// 20 us for 2 ms after the last event (the replies to what was just sent come within that on
+// a loaded host: each later poll would add its sleep to a task's round trip), then doubling
+// to 1 ms; after a second without anything, 20 ms (an idle agent wakes 50 times a second; a
+// task arriving then waits at most that long). Any event resets it.
 // Thread safety: one owner.
 #pragma once
 
@@ -22,14 +24,19 @@ class Backoff {
     using std::chrono::microseconds;
     ++rounds_;
     if (rounds_ <= 3) return microseconds(0);
-    if (std::chrono::steady_clock::now() - idle_since_ > std::chrono::seconds(1))
-      return microseconds(20'000);
-    const int shift = std::min(rounds_ - 3, 8);
-    return std::min(microseconds(5 << shift), microseconds(1000));
+    const auto idle = std::chrono::steady_clock::now() - idle_since_;
+    if (idle > std::chrono::seconds(1)) return microseconds(20'000);
+    if (idle < quick) {
+      slow_ = 0;
+      return microseconds(20);
+    }
+    const int shift = std::min(++slow_, 6);
+    return std::min(microseconds(20 << shift), microseconds(1000));
   }
 
  private:
-  int rounds_ = 0;
+  static constexpr auto quick = std::chrono::milliseconds(2);
+  int rounds_ = 0, slow_ = 0;
   std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
 };
 

@@ -14,6 +14,7 @@
 #include "concur/multiprocessing/detail/remote_error.hpp"
 #include "mpi/frames.hpp"
 #include "mpi/outcome_wire.hpp"
+#include "multiprocessing/worker_link.hpp"
 
 namespace concur::mpi::detail {
 
@@ -40,30 +41,24 @@ Board* the_board = nullptr;
 SlotHeader& header(char* slot) { return *reinterpret_cast<SlotHeader*>(slot); }
 std::size_t padded(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 
-// Runs one sub-task as the worker's loop runs a task: `reply` gets the result or the error.
-void run_one(const Message& task, Message& reply) {
-  reply.count = 0;
-  reply.body.clear();
-  reply.fds.clear();
-  try {
-    reinterpret_cast<mp::detail::Trampoline>(task.trampoline)(task, reply);
-    reply.kind = Kind::result;
-    reply.body.finish();  // a big result went to a memfd
-    if (reply.fds.empty()) return;
+// What a sub-task's result must be to travel: finished (a big one went to a memfd) and free
+// of handles.
+void finish_for_the_board(Message& reply) {
+  reply.body.finish();
+  if (!reply.fds.empty())
     throw mp::ProcessError(
         "concur::mpi: a result that holds handles (SharedArray, Queue, locks...) cannot travel "
         "to another rank");
-  } catch (...) {
-    reply.kind = Kind::error;
-    reply.count = 0;
+}
+
+// Runs one sub-task as the worker's loop runs a task: `reply` gets the result or the error.
+void run_one(const Message& task, Message& reply) {
+  mp::detail::run_task(task, reply, &finish_for_the_board);
+  if (reply.kind == Kind::result) return;
+  try {
+    reply.body.finish();
+  } catch (...) {  // no memfd for a huge error's description: an empty error
     reply.body.clear();
-    reply.fds.clear();
-    try {
-      mp::detail::write_values(reply.body, reply.fds, mp::detail::describe_current_exception());
-      reply.body.finish();
-    } catch (...) {  // out of memory while describing it: an empty error
-      reply.body.clear();
-    }
   }
 }
 
@@ -187,6 +182,9 @@ char* Board::slot(std::uint64_t s) const {
 mp::detail::Task make_bundle(unsigned slot, const std::vector<Call>& calls,
                              std::shared_ptr<mp::detail::TaskSink> sink) {
   FrameWriter w(FrameType::bundle);
+  std::size_t bytes = header_size + 16;
+  for (const Call& c : calls) bytes += 32 + c.body.size();
+  w.reserve(bytes);
   w.u64(slot);
   w.u64(calls.size());
   for (const Call& c : calls) {

@@ -45,7 +45,7 @@ struct Call {
 class Board {
  public:
   static constexpr unsigned slots = 64;
-  static constexpr std::size_t slot_bytes = std::size_t{64} << 10;
+  static constexpr std::size_t slot_bytes = std::size_t{512} << 10;
 
   /// Maps the board; call before the first worker is forked. Throws std::system_error.
   Board();
@@ -71,8 +71,11 @@ class Board {
 
 /// The tasks worth bundling: small arguments.
 inline constexpr std::size_t bundle_body_max = 4096;
-/// A bundle's arguments stay below a Payload's spill threshold.
-inline constexpr std::size_t bundle_bytes_max = 32 << 10;
+/// A bundle's arguments at most (about; beyond a Payload's spill threshold they travel in a
+/// memfd).
+inline constexpr std::size_t bundle_bytes_max = 256 << 10;
+/// Sub-tasks in one bundle at most.
+inline constexpr std::size_t bundle_tasks_max = 256;
 
 /// The bundle task for `calls`, using `slot`: its outcomes go to `sink` (index 0).
 multiprocessing::detail::Task make_bundle(unsigned slot, const std::vector<Call>& calls,

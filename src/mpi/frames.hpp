@@ -61,6 +61,8 @@ class FrameWriter {
     s_.append(b.data(), b.size());
   }
   std::size_t size() const { return s_.size(); }
+  /// Makes room for a frame of `bytes` in all.
+  void reserve(std::size_t bytes) { s_.reserve(bytes); }
   /// Overwrites the u64 at byte `at` (a count known only after the items were written).
   void patch_u64(std::size_t at, std::uint64_t v) { std::memcpy(s_.data() + at, &v, sizeof v); }
   /// The finished frame (the total length filled in).

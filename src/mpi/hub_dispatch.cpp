@@ -141,6 +141,10 @@ void Hub::to_local(HubPool& p, Task&& t) {
 bool Hub::dispatch(HubPool& p, Transport& tx) {
   std::vector<Batch> batches(p.targets.size());
   bool worked = false;
+  struct {  // the last task's code addresses, encoded
+    std::uintptr_t trampoline = 0, fn = 0;
+    std::pair<std::uint64_t, std::uint64_t> code{0, 0};
+  } last;
   auto flush = [&](std::size_t i) {
     Batch& b = batches[i];
     if (!b.w) return;
@@ -184,19 +188,25 @@ bool Hub::dispatch(HubPool& p, Transport& tx) {
                            "locks...) cannot travel to another rank"));
       continue;
     }
-    std::uint64_t trampoline = 0, fn = 0;
     try {
-      trampoline = mp::detail::encode_code_address(m.trampoline);
-      fn = mp::detail::encode_code_address(m.fn);
+      if (m.trampoline != last.trampoline || m.fn != last.fn) {  // a map's tasks share them
+        last.code = {mp::detail::encode_code_address(m.trampoline),
+                     mp::detail::encode_code_address(m.fn)};
+        last.trampoline = m.trampoline;
+        last.fn = m.fn;
+      }
     } catch (const std::exception& e) {
+      last = {};
       finish(std::move(*t), local_failure(e.what()));
       continue;
     }
+    const auto [trampoline, fn] = last.code;
     const auto i = static_cast<std::size_t>(best);
     Target& target = p.targets[i];
     Batch& b = batches[i];
     if (!b.w) {
       b.w.emplace(FrameType::tasks);
+      b.w->reserve(std::min(batch_bytes, std::size_t{target.room() + 1} * (m.body.size() + 48)));
       b.w->u64(p.id);
       b.count_at = b.w->size();
       b.w->u64(0);

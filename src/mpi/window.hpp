@@ -5,8 +5,11 @@
 // many, and tasks wait on a busy rank while another idles, and shutdown(cancel_futures) finds
 // them already sent. So the window follows the rank's measured throughput (tasks back per
 // second while it had work, sampled over at least 100 µs): about `ahead` worth of its work
-// (2 ms), never below 4 tasks per worker, never above 4096. Tiny tasks (a hundred thousand a
-// second) get a deep window after their first results; 10 ms tasks keep the floor.
+// (10 ms), never below 4 tasks per worker, never above 4096. Tiny tasks (a hundred thousand a
+// second) get a deep window after their first results; 10 ms tasks keep the floor. While the
+// window is what limits the rate, a sample measures window / round trip, so the window grows
+// by ahead / round trip per sample: 10 ms (not less) lets it outgrow a round trip of a few ms
+// on a loaded host within a few samples (a 100-chunk map then goes out in one batch).
 // Thread safety: none (the hub thread's).
 #pragma once
 
@@ -20,7 +23,7 @@ class Window {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr auto sample = std::chrono::microseconds(100);
-  static constexpr auto ahead = std::chrono::milliseconds(4);
+  static constexpr auto ahead = std::chrono::milliseconds(10);
   static constexpr unsigned cap = 4096;
 
   Window() : Window(0) {}

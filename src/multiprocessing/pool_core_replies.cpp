@@ -82,10 +82,13 @@ void ProcessPoolCore::Impl::handle_readable(const std::vector<std::size_t>& read
     // The event may be stale: a reader took the reply (and the worker may run a new task).
     pollfd p{s.link->channel(), POLLIN, 0};
     if (::poll(&p, 1, 0) <= 0) continue;
+    // A spawned worker's handshake comes first (start_many() did not wait for it).
+    const bool greeted = !s.link->handshake_pending() || s.link->finish_handshake();
+    if (greeted && ::poll(&p, 1, 0) <= 0) continue;
     Message m;
     bool got = false;
     try {
-      got = s.link->recv(m);  // a malformed frame counts as the worker's death
+      got = greeted && s.link->recv(m);  // a malformed frame counts as the worker's death
     } catch (...) {
     }
     const bool expected = got && (m.kind == Kind::result || m.kind == Kind::error) &&

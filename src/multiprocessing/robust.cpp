@@ -23,6 +23,8 @@ using concur::detail::futex_wait_until;
 using concur::detail::futex_wake;
 
 constexpr auto kLivenessSlice = std::chrono::milliseconds(50);
+constexpr int kBackoffRounds = 10;  // 1 + 2 + ... + 64 + 3 x 64 = 319 pauses
+constexpr int kMaxPauses = 64;
 
 void refresh_pid() noexcept { g_pid.store(::getpid(), std::memory_order_relaxed); }
 
@@ -61,16 +63,26 @@ bool process_dead(pid_t pid) noexcept {
 
 bool robust_lock_slow(std::atomic<std::uint32_t>& w, const Deadline& deadline) noexcept {
   const std::uint32_t me = self_tag();
-  // threading::Lock's spin (spin.hpp: kSpins pauses, then kYields sched_yield()s) before
-  // sleeping: a holder in another process releases within its short critical section, and on
-  // a loaded machine the yield lets it run now instead of after our futex sleep.
-  if (concur::detail::sync::spin_until([&] {
-        std::uint32_t free = 0;
-        return w.load(std::memory_order_relaxed) == 0 &&
-               w.compare_exchange_weak(free, me, std::memory_order_acquire,
-                                       std::memory_order_relaxed);
-      }))
-    return true;
+  // Before sleeping: kBackoffRounds looks at the word with a doubling number of pauses
+  // between them (1, 2, 4... up to kMaxPauses: 319 pauses in all, ~3 µs where a pause takes
+  // 10 ns, ~30 µs on this project's EPYC VM where it takes ~100 ns), then spin.hpp's kYields
+  // sched_yield()s. A holder in another process releases within its short critical section;
+  // the growing gaps keep this waiter off the lock's cache line meanwhile, so a holder that
+  // re-acquires at once (a loop of short sections) does not pay a cache-line transfer per
+  // round (measured, 2 processes x 10^5 increments on 2 cores: ~1.4-2 ms instead of ~3.4 ms
+  // with threading::Lock's 20 back-to-back pauses whenever the two run at the same time). On
+  // a loaded machine the yields let the holder run now instead of after our futex sleep.
+  const auto take = [&] {
+    std::uint32_t free = 0;
+    return w.load(std::memory_order_relaxed) == 0 &&
+           w.compare_exchange_weak(free, me, std::memory_order_acquire, std::memory_order_relaxed);
+  };
+  for (int round = 0, pauses = 1; round < kBackoffRounds; ++round) {
+    if (take()) return true;
+    for (int i = 0; i < pauses; ++i) concur::detail::cpu_relax();
+    pauses = std::min(2 * pauses, kMaxPauses);
+  }
+  if (concur::detail::sync::spin_until(take, 0)) return true;
   for (;;) {
     std::uint32_t c = w.load(std::memory_order_relaxed);
     if (c == 0) {

@@ -3,7 +3,7 @@
 //
 // A lock word is 0 when free, else (owner pid << 1) | WAITERS. The owner is the process (not
 // the thread): Python lets any thread or process release a Lock. Acquiring is one CAS when
-// uncontended; a contended acquirer spins and yields exactly as threading::Lock's (spin.hpp),
+// uncontended; a contended acquirer spins (with a growing backoff) and yields (spin.hpp),
 // then sleeps on a process-shared futex. Robustness: a waiter sleeps
 // in slices (kLivenessSlice); when a slice ends without a wake-up it checks whether the owner
 // process still runs (pidfd_open + poll, so a dead but unreaped zombie counts as dead) and, if
@@ -51,7 +51,7 @@ inline bool robust_try_lock(std::atomic<std::uint32_t>& w) noexcept {
                                    std::memory_order_relaxed);
 }
 
-/// Waits for the lock until `deadline` (spinning first, as threading::Lock, even when it has
+/// Waits for the lock until `deadline` (spinning and yielding first, even when it has
 /// passed); true if acquired. Takes over a dead owner's lock.
 bool robust_lock_slow(std::atomic<std::uint32_t>& w, const Deadline& deadline) noexcept;
 

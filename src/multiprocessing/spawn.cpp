@@ -19,6 +19,7 @@
 #include <random>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "concur/detail/core/deadline.hpp"
@@ -92,6 +93,12 @@ int reap(pid_t pid) {
           "to start)";
   }
   throw ProcessError("concur::multiprocessing: spawned worker " + std::to_string(pid) + " " + why);
+}
+
+bool handshake_matches(const char (&hello)[16], std::uint64_t nonce) {
+  std::uint64_t echoed = 0;
+  std::memcpy(&echoed, hello + 8, sizeof echoed);
+  return std::memcmp(hello, hello_magic, 8) == 0 && echoed == nonce;
 }
 
 struct FileActions {
@@ -179,10 +186,13 @@ PendingSpawn launch_spawn() {
 }
 
 SpawnedWorker finish_spawn(PendingSpawn p) {
+  return finish_spawn(std::move(p), concur::detail::Deadline::after(spawn_handshake_timeout()));
+}
+
+SpawnedWorker finish_spawn(PendingSpawn p, const concur::detail::Deadline& deadline) {
   const pid_t pid = p.pid_;
   const int fd = p.channel_.get();
   const Duration timeout = spawn_handshake_timeout();
-  const auto deadline = concur::detail::Deadline::after(timeout);
   const auto fail = [&](bool timed_out) {
     p.pid_ = -1;  // handshake_failed() kills (on timeout) and reaps it
     handshake_failed(pid, timed_out, timeout);
@@ -196,12 +206,27 @@ SpawnedWorker finish_spawn(PendingSpawn p) {
     if (r <= 0) fail(false);
     got += static_cast<std::size_t>(r);
   }
-  std::uint64_t echoed = 0;
-  std::memcpy(&echoed, hello + 8, sizeof echoed);
-  if (std::memcmp(hello, hello_magic, 8) != 0 || echoed != p.nonce_)
+  if (!handshake_matches(hello, p.nonce_))
     throw ProcessError("concur::multiprocessing: spawned worker sent a wrong handshake");
   p.pid_ = -1;  // handed over
-  return {pid, std::move(p.channel_)};
+  return {pid, std::move(p.channel_), std::nullopt};
+}
+
+SpawnedWorker adopt_unverified(PendingSpawn p) {
+  const pid_t pid = std::exchange(p.pid_, -1);
+  return {pid, std::move(p.channel_), p.nonce_};
+}
+
+bool read_handshake(int fd, std::uint64_t nonce) {
+  char hello[16];
+  std::size_t got = 0;
+  while (got < sizeof hello) {
+    const ssize_t r = ::read(fd, hello + got, sizeof hello - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    got += static_cast<std::size_t>(r);
+  }
+  return handshake_matches(hello, nonce);
 }
 
 }  // namespace concur::multiprocessing::detail

@@ -19,8 +19,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 
+#include "concur/detail/core/deadline.hpp"
 #include "concur/detail/core/fd.hpp"
 #include "concur/duration.hpp"
 
@@ -29,6 +31,9 @@ namespace concur::multiprocessing::detail {
 struct SpawnedWorker {
   pid_t pid = -1;
   concur::detail::UniqueFd channel;  // our end, CLOEXEC
+  /// Set when the handshake was not read yet (adopt_unverified()): it is the first thing
+  /// on `channel`, to be checked with read_handshake() before anything else is read.
+  std::optional<std::uint64_t> unverified_nonce;
 };
 
 /// A spawned child whose handshake is not read yet. Destroying it kills and reaps the child
@@ -41,9 +46,12 @@ class PendingSpawn {
       : pid_(std::exchange(o.pid_, -1)), channel_(std::move(o.channel_)), nonce_(o.nonce_) {}
   PendingSpawn& operator=(PendingSpawn&&) = delete;
   ~PendingSpawn();
+  /// Our end of the child's channel: readable once its handshake (or EOF) arrived.
+  int channel() const { return channel_.get(); }
 
  private:
-  friend SpawnedWorker finish_spawn(PendingSpawn p);
+  friend SpawnedWorker finish_spawn(PendingSpawn p, const concur::detail::Deadline& deadline);
+  friend SpawnedWorker adopt_unverified(PendingSpawn p);
   pid_t pid_ = -1;
   concur::detail::UniqueFd channel_;
   std::uint64_t nonce_ = 0;
@@ -56,6 +64,16 @@ PendingSpawn launch_spawn();
 /// freeze_support() diagnosis); never leaves a child behind on failure. Children launched
 /// together start in parallel: launch them all first, then finish each.
 SpawnedWorker finish_spawn(PendingSpawn p);
+/// finish_spawn() waiting until `deadline` (a timeout is still reported as
+/// spawn_handshake_timeout()'s).
+SpawnedWorker finish_spawn(PendingSpawn p, const concur::detail::Deadline& deadline);
+/// Takes the child over without waiting for its handshake (a pool's later workers: the first
+/// task goes to the first one ready). The caller reads the handshake with read_handshake()
+/// once the channel is readable, before reading anything else from it.
+SpawnedWorker adopt_unverified(PendingSpawn p);
+/// Reads and checks a child's handshake from `fd` (blocks until 16 bytes arrived); false on
+/// EOF, an error or a wrong handshake (the caller treats the child as dead).
+bool read_handshake(int fd, std::uint64_t nonce);
 /// launch_spawn() and finish_spawn() in one.
 inline SpawnedWorker spawn_worker() { return finish_spawn(launch_spawn()); }
 

@@ -1,5 +1,6 @@
 #include "multiprocessing/worker_link.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -54,6 +55,7 @@ std::unique_ptr<WorkerLink> WorkerLink::adopt_spawned(SpawnedWorker s) {
   w->spawned_ = true;
   w->pid_ = s.pid;
   w->channel_ = s.channel.release();
+  w->unverified_nonce_ = s.unverified_nonce;
   register_parent_fd(w->channel_);  // later fork()ed children must not keep it
   w->exit_fd_ = pidfd_open(w->pid_);
   w->pidfd_ = w->exit_fd_;
@@ -67,13 +69,37 @@ std::vector<std::unique_ptr<WorkerLink>> WorkerLink::start_many(StartMethod meth
     for (std::size_t i = 0; i < n; ++i) links.push_back(start(method));
     return links;
   }
-  // An exec and the program's start-up take milliseconds: overlap them.
+  // An exec and the program's start-up take milliseconds: overlap them, and wait only for
+  // the first child ready (on a busy machine the next one may not even run yet: posix_spawn
+  // returned once it exec'd). The pool hands its first task to that one; the dispatch thread
+  // reads the others' handshakes as they arrive. A missing freeze_support() shows in the first
+  // handshake, so the diagnosis still comes from here.
   check_not_runaway_spawn_child();
   std::vector<PendingSpawn> launched;
   launched.reserve(n);
   for (std::size_t i = 0; i < n; ++i) launched.push_back(launch_spawn());
-  for (auto& p : launched) links.push_back(adopt_spawned(finish_spawn(std::move(p))));
+  const auto deadline = concur::detail::Deadline::after(spawn_handshake_timeout());
+  std::vector<pollfd> fds;
+  for (const auto& p : launched) fds.push_back({p.channel(), POLLIN, 0});
+  std::size_t first = 0;
+  for (;;) {
+    const int r = ::poll(fds.data(), fds.size(), deadline.poll_ms());
+    if (r < 0 && errno == EINTR) continue;
+    if (r > 0)
+      while (fds[first].revents == 0) ++first;
+    break;  // none ready (timeout, poll error): finish_spawn() diagnoses the first one
+  }
+  links.push_back(adopt_spawned(finish_spawn(std::move(launched[first]), deadline)));
+  for (std::size_t i = 0; i < n; ++i)
+    if (i != first) links.push_back(adopt_spawned(adopt_unverified(std::move(launched[i]))));
   return links;
+}
+
+bool WorkerLink::finish_handshake() {
+  const std::uint64_t nonce = unverified_nonce_.value_or(0);
+  if (!unverified_nonce_) return true;
+  unverified_nonce_.reset();
+  return read_handshake(channel_, nonce);
 }
 
 bool WorkerLink::send(Message& m) {

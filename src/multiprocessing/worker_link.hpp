@@ -27,7 +27,9 @@ class WorkerLink {
   /// (spawn: freeze_support() missing).
   static std::unique_ptr<WorkerLink> start(StartMethod method);
   /// Starts `n` workers; spawned ones start in parallel (all launched before the first
-  /// handshake is awaited). Throws as start(), leaving no worker behind.
+  /// handshake is awaited), and only the first handshake is awaited: that worker comes first
+  /// in the result, the others have handshake_pending(). Throws as start() (the first
+  /// handshake's failure: a missing freeze_support()), leaving no worker behind.
   static std::vector<std::unique_ptr<WorkerLink>> start_many(StartMethod method, std::size_t n);
   ~WorkerLink();  // kills (SIGKILL) and reaps the worker if wait_exit() was not called
   WorkerLink(const WorkerLink&) = delete;
@@ -54,6 +56,12 @@ class WorkerLink {
   std::optional<int> try_exit();
   /// Closes the parent end of the channel (the worker sees EOF).
   void close_channel();
+  /// A spawned worker whose handshake was not read yet (start_many()): messages may be sent,
+  /// but nothing may be read from the channel before finish_handshake().
+  bool handshake_pending() const { return unverified_nonce_.has_value(); }
+  /// Reads the pending handshake (call when the channel is readable). False if the worker
+  /// died or sent a wrong one: treat it as dead.
+  bool finish_handshake();
 
  private:
   WorkerLink() = default;
@@ -65,6 +73,7 @@ class WorkerLink {
   int pidfd_ = -1;  // for kill(): names this very process even if its pid is reused
   bool via_server_ = false;
   bool spawned_ = false;
+  std::optional<std::uint64_t> unverified_nonce_;  // spawned: handshake not read yet
   std::size_t modules_sent_ = 1;  // spawned: module numbers the worker knows (0: the program)
   std::mutex reap_mutex_;         // guards exitcode_ and reaping
   std::optional<int> exitcode_;
@@ -72,6 +81,12 @@ class WorkerLink {
 
 /// The worker's loop: runs tasks from `channel` until told to stop or the parent goes away.
 [[noreturn]] void worker_main(int channel);
+
+/// Runs one task as the worker's loop does: `reply` gets the result (Kind::result) or the
+/// exception it threw, described (Kind::error). `after`, if given, runs on the result inside
+/// the same try: what it throws becomes the reply's error (concur::mpi's bundles finish a big
+/// result and refuse handles that way). Never throws.
+void run_task(const Message& task, Message& reply, void (*after)(Message& reply) = nullptr);
 
 /// Who a process started by this library is (Python's current_process().name, daemon, and
 /// its parent's name and pid). Sent to a new worker as a Kind::identity message.

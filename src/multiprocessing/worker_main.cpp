@@ -20,10 +20,8 @@
 #include "multiprocessing/worker_link.hpp"
 
 namespace concur::multiprocessing::detail {
-namespace {
 
-// Runs one task; fills `reply` with the result or the error. Never throws.
-void run_task(const Message& task, Message& reply) {
+void run_task(const Message& task, Message& reply, void (*after)(Message& reply)) {
   reply.id = task.id;
   reply.count = 0;
   reply.body.clear();
@@ -31,6 +29,7 @@ void run_task(const Message& task, Message& reply) {
   try {
     const auto trampoline = reinterpret_cast<Trampoline>(task.trampoline);
     trampoline(task, reply);
+    if (after != nullptr) after(reply);
     reply.kind = Kind::result;
     return;
   } catch (...) {
@@ -45,6 +44,8 @@ void run_task(const Message& task, Message& reply) {
     }
   }
 }
+
+namespace {
 
 // A spawned worker receives code addresses as image offsets (image.hpp). One it cannot map
 // (a library that failed to load) fails its task with this trampoline instead.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <concur/multiprocessing.hpp>
 #include <concur/subprocess.hpp>
@@ -41,6 +42,12 @@ int parent_of_worker(int) { return static_cast<int>(::getppid()); }
 std::uint64_t address_of_twice(int) { return reinterpret_cast<std::uintptr_t>(&twice); }
 std::string stdin_of_worker(int) {
   return std::filesystem::read_symlink("/proc/self/fd/0").string();
+}
+
+// Waits (at most 30 s) until the other pool worker is in here too; returns this worker's pid.
+int meet_the_other_worker(mp::Barrier both) {
+  both.wait();
+  return static_cast<int>(::getpid());
 }
 
 bool aslr_on() {
@@ -99,6 +106,21 @@ TEST_F(SpawnTest, FunctionInASharedLibraryTravelsAsLibraryAndOffset) {
   EXPECT_EQ(pool.apply(triple, 14), 42);
   EXPECT_EQ(pool.apply(static_cast<int (*)(int)>(&::abs), -7), 7);  // libc's
   ::dlclose(lib);
+}
+
+// The pool waits only for its first worker's handshake (its first task goes there); the
+// others join as their handshakes arrive. Two tasks that can only finish together prove both
+// workers serve.
+TEST_F(SpawnTest, EveryWorkerServesThoughThePoolWaitsOnlyForTheFirst) {
+  mp::Pool pool(2, spawn_pool);
+  mp::Barrier both(2, 30s);
+  auto a = pool.apply_async(meet_the_other_worker, both);
+  auto b = pool.apply_async(meet_the_other_worker, both);
+  const int pa = a.get(), pb = b.get();
+  EXPECT_NE(pa, pb);
+  const auto pids = pool.pids();
+  EXPECT_NE(std::find(pids.begin(), pids.end(), pa), pids.end());
+  EXPECT_NE(std::find(pids.begin(), pids.end(), pb), pids.end());
 }
 
 TEST_F(SpawnTest, ATaskExceptionAndACrashKeepTheirMeaning) {

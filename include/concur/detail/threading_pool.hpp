@@ -1,10 +1,13 @@
 // concur/detail/threading_pool.hpp — the worker threads and task list under ThreadPoolExecutor
 // (internal; the contract is in <concur/futures/thread_pool.hpp>).
 //
-// Tasks are intrusive nodes (one allocation each, no separate list node) in a FIFO guarded by one
-// adaptive mutex. Workers that find the list empty spin briefly, then sleep on a condition
-// variable; push() signals only when a worker sleeps and no earlier signal is still on its way,
-// so a steady stream of submissions makes no futex calls and an idle pool uses no CPU.
+// Tasks are intrusive nodes (one allocation each, no separate list node) in a lock-free FIFO:
+// a push is an exchange of the tail plus one store, never a lock; workers take turns at the head
+// under a spin flag, taking several tasks at once when the queue is long. Workers that find the
+// queue empty spin briefly, then sleep on a futex; a push makes a system call only when a
+// worker sleeps, so a steady stream of submissions makes no futex calls and an idle pool uses
+// no CPU. shutdown() and a failed initializer close a gate that every push passes, and wait for
+// the pushes in flight, so a task is either refused or queued before the workers may exit.
 // A worker first names itself PREFIX-N and runs the initializer; if that throws, the pool is
 // broken: queued tasks are abandoned with BrokenThreadPool and push() refuses new ones.
 //

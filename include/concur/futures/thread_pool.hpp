@@ -7,8 +7,8 @@
 //
 // - submit(f, args...) queues f(args...) (arguments stored by value) and returns its Future;
 //   the task's result or exception reaches the future, nothing is swallowed. One allocation
-//   per task holds the task and the future's state. After shutdown() it throws
-//   std::logic_error (Python: RuntimeError); on a broken pool, BrokenThreadPool.
+//   per task (from a per-thread arena) holds the task and the future's state. After shutdown() it
+//   throws std::logic_error (Python: RuntimeError); on a broken pool, BrokenThreadPool.
 // - map(f, items) returns f(item) for every item, in order. It does not make a future per item: the
 //   range is cut into about 4 contiguous chunks per worker, results are written in place, and the
 //   calling thread works through chunks too. Every item is processed; if some threw, the exception
@@ -133,7 +133,7 @@ class ThreadPoolExecutor {
       return std::invoke(std::move(f), std::move(args)...);
     };
     using Task = detail::PoolTaskState<R, decltype(bound)>;
-    auto* task = new Task(std::move(bound), &core_);
+    auto* task = Task::make(std::move(bound), &core_);
     Future<R> fut(task, detail::Adopt{});
     try {
       core_.push(task);

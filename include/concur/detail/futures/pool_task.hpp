@@ -3,10 +3,10 @@
 //
 // Internal; not part of the API. PoolTaskState is at once the queued PoolTask and the
 // FutureState the returned Future points to: submit() costs one allocation of (for an empty
-// task returning void) 64 bytes. Two references at birth: the queue's (dropped once the task
-// ran, was cancelled or abandoned) and the Future's. The callable is destroyed as soon as it
-// has run (or will never run), before the result is published, so whatever it captured is
-// released by the time a waiter sees the result.
+// task returning void) 64 bytes, from the submitting thread's task arena (task_arena.hpp). Two
+// references at birth: the queue's (dropped once the task ran, was cancelled or abandoned) and the
+// Future's. The callable is destroyed as soon as it has run (or will never run), before the result
+// is published, so whatever it captured is released by the time a waiter sees the result.
 //
 // Thread safety: run()/cancel()/abandon() are called once, by the pool; the rest is the
 // FutureState's.
@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "concur/detail/futures/state.hpp"
+#include "concur/detail/futures/task_arena.hpp"
 #include "concur/detail/threading_pool.hpp"
 
 namespace concur::futures::detail {
@@ -27,11 +28,24 @@ namespace concur::futures::detail {
 template <class R, class Fn>
 class PoolTaskState final : public FutureState<R>, public concur::detail::PoolTask {
  public:
+  /// A new task (two references: the queue's and the Future's) in the arena.
+  static PoolTaskState* make(Fn&& fn, const concur::detail::PoolCore* pool) {
+    void* mem = task_alloc<PoolTaskState>();
+    try {
+      return ::new (mem) PoolTaskState(std::move(fn), pool);
+    } catch (...) {
+      task_free<PoolTaskState>(mem);
+      throw;
+    }
+  }
+
+ private:
   PoolTaskState(Fn&& fn, const concur::detail::PoolCore* pool)
       : FutureState<R>(2, true), pool_(pool) {
     ::new (static_cast<void*>(std::addressof(fn_))) Fn(std::move(fn));
   }
 
+ public:
   void run() noexcept override {
     if (this->try_start()) {
       bool failed = false;
@@ -78,7 +92,10 @@ class PoolTaskState final : public FutureState<R>, public concur::detail::PoolTa
 
  private:
   ~PoolTaskState() override {}  // fn_ was destroyed when the task ran or was dropped
-  void destroy() noexcept override { delete this; }
+  void destroy() noexcept override {
+    this->~PoolTaskState();
+    task_free<PoolTaskState>(this);
+  }
   bool help() const noexcept override { return concur::detail::PoolCore::help(pool_); }
 
   const concur::detail::PoolCore* pool_;
