@@ -84,7 +84,15 @@ void ProcessPoolCore::Impl::handle_readable(const std::vector<std::size_t>& read
     if (::poll(&p, 1, 0) <= 0) continue;
     // A spawned worker's handshake comes first (start_many() did not wait for it).
     const bool greeted = !s.link->handshake_pending() || s.link->finish_handshake();
-    if (greeted && ::poll(&p, 1, 0) <= 0) continue;
+    if (!greeted) {  // it never reached its worker loop: what was sent to it did not run
+      for (std::optional<Task>* t : {&s.ahead, &s.current}) {  // current ends up first
+        if (!*t) continue;
+        resend.push_front(std::move(**t));
+        t->reset();
+      }
+    } else if (::poll(&p, 1, 0) <= 0) {
+      continue;
+    }
     Message m;
     bool got = false;
     try {

@@ -26,7 +26,8 @@
 // - Waiting on the pool from one of its own tasks does not deadlock: Future::result() (get(),
 //   wait()...) called on one of the pool's threads runs the pool's queued tasks while it waits,
 //   even with one worker; map() from a task runs the chunks itself.
-// - An idle pool uses no CPU: workers sleep on a condition variable (after a spin of ~1 µs).
+// - An idle pool uses no CPU: workers sleep on a futex (after looking for work for a few µs);
+//   submit() takes no lock and makes a system call only when a worker sleeps.
 // Thread safety: every member may be called from any thread, including the pool's own workers
 // (except destroying the pool from one of its tasks: undefined).
 #pragma once
