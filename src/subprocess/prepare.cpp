@@ -169,6 +169,7 @@ void prepare(Prepared& p, const std::vector<std::string>& args, const Options& o
   plan.err_to_stdout =
       std::holds_alternative<Stream>(o.err) && std::get<Stream>(o.err) == Stream::to_stdout;
   plan.close_fds = o.close_fds;
+  plan.reset_ignored = o.reset_ignored_signals;
   plan.pass_fds = o.pass_fds;
   if (o.cwd) {
     p.cwd = o.cwd->string();

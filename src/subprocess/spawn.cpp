@@ -104,6 +104,7 @@ struct ChildArgs {
   const char* const* envp;
   int stdio[3];
   bool err_to_stdout;
+  bool reset_ignored;
   bool close_fds;
   const int* pass_fds;  // sorted
   std::size_t n_pass;
@@ -134,15 +135,17 @@ CONCUR_CHILD int child_fail(ChildArgs* a, Stage stage, int err) {
 
 // Each step returns 0, or the child's exit status after recording the failure.
 
-// Handlers of ours (not SIG_IGN) back to SIG_DFL; SIGPIPE and SIGXFSZ to SIG_DFL as Python does.
-CONCUR_CHILD void child_reset_signals() {
+// Handlers of ours (not SIG_IGN) back to SIG_DFL; SIGPIPE and SIGXFSZ to SIG_DFL as Python does;
+// with reset_ignored, every SIG_IGN too.
+CONCUR_CHILD void child_reset_signals(bool reset_ignored) {
   for (int sig = 1; sig < _NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     KernelSigaction old{};
     if (syscall(SYS_rt_sigaction, sig, nullptr, &old, _NSIG / 8) != 0) continue;
     const bool handled = old.handler != reinterpret_cast<void*>(SIG_IGN) &&
                          old.handler != reinterpret_cast<void*>(SIG_DFL);
-    if (handled || sig == SIGPIPE || sig == SIGXFSZ) {
+    const bool ignored = old.handler == reinterpret_cast<void*>(SIG_IGN);
+    if (handled || (ignored && reset_ignored) || sig == SIGPIPE || sig == SIGXFSZ) {
       KernelSigaction dfl{};
       syscall(SYS_rt_sigaction, sig, &dfl, nullptr, _NSIG / 8);
     }
@@ -222,7 +225,7 @@ CONCUR_CHILD int child_exec(ChildArgs* a) {
 
 CONCUR_CHILD int child_main(void* arg) {
   auto* a = static_cast<ChildArgs*>(arg);
-  child_reset_signals();
+  child_reset_signals(a->reset_ignored);
   if (a->setsid && syscall(SYS_setsid) < 0) return child_fail(a, Stage::setsid, errno);
   if (a->pgid >= 0 && syscall(SYS_setpgid, 0, a->pgid) != 0)
     return child_fail(a, Stage::setpgid, errno);
@@ -337,6 +340,7 @@ Spawned spawn(const SpawnPlan& plan) {
   args.envp = plan.env != nullptr ? envp.data() : environ;
   std::copy(std::begin(plan.stdio), std::end(plan.stdio), args.stdio);
   args.err_to_stdout = plan.err_to_stdout;
+  args.reset_ignored = plan.reset_ignored;
   args.close_fds = plan.close_fds;
   args.pass_fds = pass.data();
   args.n_pass = pass.size();

@@ -33,6 +33,7 @@ struct SpawnPlan {
   const std::vector<gid_t>* groups = nullptr;                    // setgroups when set
   std::optional<gid_t> gid;                                      // setresgid(gid, gid, gid)
   std::optional<uid_t> uid;                                      // setresuid(uid, uid, uid)
+  bool reset_ignored = false;  // SIG_IGN dispositions back to SIG_DFL too
 };
 
 struct Spawned {

@@ -24,6 +24,17 @@ sp::Popen start_wrapped(const run::LaunchSpec& spec, double grace) {
   return sp::Popen({"/bin/sh", "-c", cmd}, {.in = sp::PIPE, .out = sp::PIPE, .err = sp::PIPE});
 }
 
+// `sleep 100N.<our pid>`: a fraction unique to this test process, so the same suite running
+// beside this one (another build tree) never counts our sleeps, nor we theirs.
+std::string sleeper(int n) {
+  return "sleep " + std::to_string(n) + "." + std::to_string(::getpid());
+}
+
+// pgrep's pattern for the sleepers `ns` (a regex class such as "[12]") of this process.
+std::string sleepers(const std::string& ns) {
+  return "sleep 100" + ns + "\\." + std::to_string(::getpid()) + "$";
+}
+
 run::LaunchSpec shell_spec(std::string line) {
   run::LaunchSpec s;
   s.argv = {std::move(line)};
@@ -72,38 +83,39 @@ TEST(RemoteWrapper, MissingDirectoryFailsWith255) {
 }
 
 TEST(RemoteWrapper, TermLineKillsTheWholeTree) {
-  auto p = start_wrapped(shell_spec("sleep 1001.25 & sleep 1002.25; echo never"), 5.0);
-  ASSERT_TRUE(eventually([] { return count_processes("sleep 100[12].25", "root") >= 2; }));
+  auto p = start_wrapped(shell_spec(sleeper(1001) + " & " + sleeper(1002) + "; echo never"), 5.0);
+  ASSERT_TRUE(eventually([] { return count_processes(sleepers("[12]"), "root") >= 2; }));
   p.in().write("T\n");
   EXPECT_EQ(read_out(p), "");
   EXPECT_EQ(p.wait(), 128 + SIGTERM);
-  EXPECT_TRUE(eventually([] { return count_processes("sleep 100[12].25", "root") == 0; }));
+  EXPECT_TRUE(eventually([] { return count_processes(sleepers("[12]"), "root") == 0; }));
 }
 
 TEST(RemoteWrapper, KillLineEndsAJobThatIgnoresTerm) {
-  auto p = start_wrapped(shell_spec("trap '' TERM; sleep 1003.25 & sleep 1004.25"), 30.0);
-  ASSERT_TRUE(eventually([] { return count_processes("sleep 100[34].25", "root") >= 2; }));
+  auto p =
+      start_wrapped(shell_spec("trap '' TERM; " + sleeper(1003) + " & " + sleeper(1004)), 30.0);
+  ASSERT_TRUE(eventually([] { return count_processes(sleepers("[34]"), "root") >= 2; }));
   p.in().write("K\n");
   read_out(p);
   EXPECT_EQ(p.wait(), 128 + SIGKILL);
-  EXPECT_TRUE(eventually([] { return count_processes("sleep 100[34].25", "root") == 0; }));
+  EXPECT_TRUE(eventually([] { return count_processes(sleepers("[34]"), "root") == 0; }));
 }
 
 TEST(RemoteWrapper, EndOfInputTermsThenKillsAfterTheGrace) {
   // A dropped connection closes the wrapper's stdin: TERM (ignored here), KILL after 0.2 s.
-  auto p = start_wrapped(shell_spec("trap '' TERM; sleep 1005.25 & sleep 1006.25"), 0.2);
-  ASSERT_TRUE(eventually([] { return count_processes("sleep 100[56].25", "root") >= 2; }));
+  auto p = start_wrapped(shell_spec("trap '' TERM; " + sleeper(1005) + " & " + sleeper(1006)), 0.2);
+  ASSERT_TRUE(eventually([] { return count_processes(sleepers("[56]"), "root") >= 2; }));
   p.in().close();
   p.communicate();
   EXPECT_EQ(p.wait(), 128 + SIGKILL);
-  EXPECT_TRUE(eventually([] { return count_processes("sleep 100[56].25", "root") == 0; }));
+  EXPECT_TRUE(eventually([] { return count_processes(sleepers("[56]"), "root") == 0; }));
 }
 
 TEST(RemoteWrapper, LeftoversAreKilledWhenTheMainProcessExits) {
-  auto p = start_wrapped(shell_spec("sleep 1007.25 >/dev/null 2>&1 & echo main done"), 5.0);
+  auto p = start_wrapped(shell_spec(sleeper(1007) + " >/dev/null 2>&1 & echo main done"), 5.0);
   EXPECT_EQ(read_out(p), "main done\n");
   EXPECT_EQ(p.wait(), 0);
-  EXPECT_TRUE(eventually([] { return count_processes("sleep 1007.25", "root") == 0; }));
+  EXPECT_TRUE(eventually([] { return count_processes(sleepers("7"), "root") == 0; }));
 }
 
 }  // namespace

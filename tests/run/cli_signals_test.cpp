@@ -80,4 +80,37 @@ TEST(RunSignals, SecondSignalKillsJobsThatIgnoreSigterm) {
   EXPECT_EQ(count_of(r.joblog, "\t0\t9\t"), 2);  // killed by SIGKILL
 }
 
+TEST(RunSignals, InheritedIgnoredSigintStaysIgnoredButJobsGetDefaults) {
+  // As a non-interactive shell's `concur run ... &`: SIGINT arrives ignored. The runner keeps
+  // ignoring it (Ctrl-C meant for the foreground spares it), while its jobs start with every
+  // signal at SIG_DFL, as ctest gives its tests.
+  TempDir dir;
+  Fifo fifo(dir / "started");
+  const std::string job = "grep SigIgn /proc/self/status > " + (dir / "sigign") + "; echo $$ > " +
+                          fifo.path() + "; exec sleep 30";
+  struct sigaction ign {};
+  struct sigaction old {};
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  ASSERT_EQ(::sigaction(SIGINT, &ign, &old), 0);
+  std::optional<sp::Popen> p;
+  try {
+    p.emplace(std::vector<std::string>{kConcur, "run", "--", "sh", "-c", job, ":::", "1"},
+              sp::Options{.in = sp::DEVNULL, .out = sp::DEVNULL, .err = sp::PIPE});
+  } catch (...) {
+    ::sigaction(SIGINT, &old, nullptr);
+    throw;
+  }
+  ::sigaction(SIGINT, &old, nullptr);
+  const auto pids = fifo.read_lines(1);
+  ASSERT_EQ(pids.size(), 1u);
+  // SIGINT first, then SIGTERM: a runner that acted on SIGINT would exit 130.
+  p->send_signal(SIGINT);
+  p->send_signal(SIGTERM);
+  const std::string err = p->err().read();
+  EXPECT_EQ(p->wait(std::chrono::seconds(10)), 143) << err;
+  EXPECT_TRUE(concur::test::process_gone(std::stoi(pids[0])));
+  EXPECT_EQ(read_text(dir / "sigign"), "SigIgn:\t0000000000000000\n");
+}
+
 }  // namespace

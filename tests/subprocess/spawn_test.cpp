@@ -8,6 +8,7 @@
 #include <chrono>
 #include <concur/shlex.hpp>
 #include <concur/subprocess.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <latch>
@@ -195,6 +196,31 @@ TEST_F(Spawn, ChildStartsWithDefaultSignalsAndEmptyMask) {
   ::sigaction(SIGUSR1, &old, nullptr);
   EXPECT_NE(out.find("SigBlk:\t0000000000000000\n"), std::string::npos) << out;
   EXPECT_NE(out.find("SigCgt:\t0000000000000000\n"), std::string::npos) << out;
+}
+
+// SigIgn's mask from a child's /proc/self/status ("SigIgn:\t<16 hex digits>").
+std::uint64_t ignored_mask(const std::string& status) {
+  const auto at = status.find("SigIgn:\t");
+  if (at == std::string::npos) return ~std::uint64_t{0};
+  return std::stoull(status.substr(at + 8, 16), nullptr, 16);
+}
+
+TEST_F(Spawn, IgnoredSignalsStayIgnoredUnlessResetIgnoredSignals) {
+  // As Python's Popen: SIG_IGN is inherited (what `nohup` and a shell's `cmd &` rely on)...
+  struct sigaction ign {};
+  struct sigaction old {};
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  ASSERT_EQ(::sigaction(SIGUSR2, &ign, &old), 0);
+  const auto kept = run({"cat", "/proc/self/status"}, {.capture_output = true}).out;
+  // ...and reset_ignored_signals gives the child every default, as ctest gives its tests.
+  const auto reset =
+      run({"cat", "/proc/self/status"}, {.capture_output = true, .reset_ignored_signals = true})
+          .out;
+  ::sigaction(SIGUSR2, &old, nullptr);
+  const std::uint64_t usr2 = std::uint64_t{1} << (SIGUSR2 - 1);
+  EXPECT_EQ(ignored_mask(kept) & usr2, usr2) << kept;
+  EXPECT_EQ(ignored_mask(reset), 0u) << reset;
 }
 
 TEST_F(Spawn, SigpipeIsDefaultInChild) {

@@ -53,6 +53,7 @@ std::unique_ptr<RunningJob> PopenLauncher::start(const LaunchSpec& spec) {
   if (spec.cwd) o.cwd = *spec.cwd;
   o.extra_env = spec.env;  // our environment plus the job's
   o.process_group = 0;
+  o.reset_ignored_signals = true;  // a job gets default signals even under `concur run ... &`
   try {
     return std::make_unique<PopenJob>(sp::Popen(spec.argv, std::move(o)));
   } catch (const sp::SpawnError& e) {

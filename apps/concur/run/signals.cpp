@@ -8,11 +8,23 @@
 
 namespace concur::cli::run {
 
+namespace {
+
+// SIG_IGN at start means whoever started us wants us deaf to it (a non-interactive shell's
+// `concur run ... &` ignores SIGINT so Ctrl-C meant for the foreground spares us): blocking it
+// for the signalfd would make the kernel queue it after all, so an ignored one stays ignored.
+bool ignored(int sig) {
+  struct sigaction old {};
+  return ::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN;
+}
+
+}  // namespace
+
 SignalFd::SignalFd() {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
+  for (const int sig : {SIGINT, SIGTERM})
+    if (!ignored(sig)) sigaddset(&set, sig);
   sigaddset(&set, SIGCHLD);
   // Blocked first, so no signal slips between here and the signalfd.
   if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0)

@@ -7,10 +7,11 @@
 //
 // The signals stay blocked after the SignalFd is gone: a late Ctrl-C while the
 // reports are written must not kill the runner half-way (it exits soon anyway).
-// Jobs are unaffected: concur::subprocess starts every child with an empty signal
-// mask. (A self-pipe written from a handler works too, but sanitizers defer
-// handlers while poll() blocks; a signalfd has no handler at all.)
-// One instance per process at a time; not thread-safe.
+// A signal ignored when we start (SIG_IGN inherited, as under a shell's `cmd &` or
+// nohup) stays ignored. Jobs are unaffected: each starts with an empty signal mask and
+// every disposition at SIG_DFL (Options::reset_ignored_signals). (A self-pipe written from a
+// handler works too, but sanitizers defer handlers while poll() blocks; a signalfd has no handler
+// at all.) One instance per process at a time; not thread-safe.
 #pragma once
 
 #include <signal.h>

@@ -80,6 +80,9 @@ struct Options {
       {};  ///< *beyond*: setrlimit(resource, {v, v}) in the child, before user/group
   std::map<std::string, std::string> extra_env =
       {};  ///< *beyond*: set on top of `env` (or of our environment when env is nullopt)
+  bool reset_ignored_signals =
+      false;  ///< *beyond*: signals we ignore (SIG_IGN) are SIG_DFL again in the child, as
+              ///< ctest gives its tests (a shell's `cmd &` leaves SIGINT ignored otherwise)
 };
 
 }  // namespace concur::subprocess
