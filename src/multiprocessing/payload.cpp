@@ -31,6 +31,9 @@ namespace {
 constexpr unsigned required_seals = F_SEAL_SHRINK;
 // What a one-use payload gets: nothing about it can change any more.
 constexpr unsigned final_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+// What a recycled memfd gets, once: it may still grow and be written by us, but no receiver can
+// add a seal (F_SEAL_GROW or F_SEAL_WRITE would make our next message through it fail).
+constexpr unsigned recycled_seals = F_SEAL_SHRINK | F_SEAL_SEAL;
 constexpr std::size_t staging_size = 256 * 1024;
 
 // The stock of recyclable memfds: a few slots, taken and given back with one atomic exchange
@@ -247,8 +250,16 @@ void Payload::finish() {
   if (!fd_ || sealed_) return;
   if (!recyclable_) flush_staging();
   // A recycled memfd stays writable (and growable) for its next message: it can only grow.
-  if (::fcntl(fd_.get(), F_ADD_SEALS, recyclable_ ? required_seals : final_seals) < 0)
+  // Its seals are added on its first use; F_SEAL_SEAL refuses adding them again.
+  if (recyclable_) {
+    const int seals = ::fcntl(fd_.get(), F_GET_SEALS);
+    if (seals < 0) concur::detail::throw_errno("concur::multiprocessing: fcntl(F_GET_SEALS)");
+    if ((static_cast<unsigned>(seals) & recycled_seals) != recycled_seals &&
+        ::fcntl(fd_.get(), F_ADD_SEALS, recycled_seals) < 0)
+      concur::detail::throw_errno("concur::multiprocessing: fcntl(F_ADD_SEALS)");
+  } else if (::fcntl(fd_.get(), F_ADD_SEALS, final_seals) < 0) {
     concur::detail::throw_errno("concur::multiprocessing: fcntl(F_ADD_SEALS)");
+  }
   sealed_ = true;
 }
 

@@ -119,6 +119,9 @@ TEST_F(BigData, RecyclableBodiesReuseTheirMemfdAndStaySealedAgainstShrinking) {
     p.finish();
     const int seals = ::fcntl(p.memfd(), F_GET_SEALS);
     EXPECT_TRUE(seals & F_SEAL_SHRINK);
+    // A receiver cannot seal it against our next message through it.
+    EXPECT_TRUE(seals & F_SEAL_SEAL);
+    EXPECT_EQ(::fcntl(p.memfd(), F_ADD_SEALS, F_SEAL_GROW), -1);
     ASSERT_EQ(::fstat(p.memfd(), &first), 0);
     // What a worker does with it: checks the seals and the size, maps it.
     auto received = detail::Payload::adopt(concur::detail::UniqueFd(::dup(p.memfd())), p.size());
