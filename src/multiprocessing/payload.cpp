@@ -79,6 +79,12 @@ void give_spare(Spare* s) noexcept {
   destroy(s);
 }
 
+concur::detail::UniqueFd new_memfd() {
+  const int fd = ::memfd_create("concur-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) concur::detail::throw_errno("concur::multiprocessing: memfd_create");
+  return concur::detail::UniqueFd(fd);
+}
+
 void pwrite_all(int fd, const char* p, std::size_t n, std::size_t at) {
   while (n > 0) {
     const ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(at));
@@ -133,15 +139,7 @@ void Payload::unmap() const {
 }
 
 void Payload::drop_recycled() noexcept {
-  const pid_t me = ::getpid();
-  for (auto& slot : spares) {
-    Spare* s = slot.exchange(nullptr, std::memory_order_acq_rel);
-    if (s == nullptr) continue;
-    if (s->owner == me)
-      destroy(s);
-    else
-      delete s;  // inherited by fork(): nothing of it is open or mapped here
-  }
+  while (Spare* s = take_spare()) destroy(s);  // take_spare() drops those inherited by fork()
 }
 
 void Payload::recycle() noexcept {
@@ -192,20 +190,16 @@ void Payload::spill() {
       map_len_ = s->len;
       delete s;
     } else {
-      const int fd = ::memfd_create("concur-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-      if (fd < 0) concur::detail::throw_errno("concur::multiprocessing: memfd_create");
-      fd_.reset(fd);
-      register_parent_fd(fd);  // a child forked later closes it
+      fd_ = new_memfd();
+      register_parent_fd(fd_.get());  // a child forked later closes it
     }
     grow_to(std::max(mem_.size(), spill_threshold));
     std::memcpy(const_cast<char*>(map_), mem_.data(), mem_.size());
     std::string().swap(mem_);
     return;
   }
-  const int fd = ::memfd_create("concur-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) concur::detail::throw_errno("concur::multiprocessing: memfd_create");
-  fd_.reset(fd);
-  pwrite_all(fd, mem_.data(), mem_.size(), 0);
+  fd_ = new_memfd();
+  pwrite_all(fd_.get(), mem_.data(), mem_.size(), 0);
   mem_.clear();
   mem_.reserve(staging_size);
 }

@@ -132,6 +132,9 @@ struct ProcessPoolCore::Impl final : ReplyReader {
   int reap(Slot& s);
   /// The worker in `s` died: reap it, fail its task (WorkerCrashed), replace it if `replace`.
   void on_death(Slot& s, bool replace);
+  /// The chunks queued behind the worker's current task never reached its loop: they go to
+  /// the front of `resend`, in their order.
+  void requeue_ahead(Slot& s);
   /// Stops the worker in `s` gracefully and reaps it.
   void retire(Slot& s);
   /// The first initializer failure breaks the pool for good.

@@ -90,11 +90,8 @@ void ProcessPoolCore::Impl::handle_readable(const std::vector<std::size_t>& read
       // A spawned worker's handshake comes first (start_many() did not wait for it).
       const bool greeted = !s.link->handshake_pending() || s.link->finish_handshake();
       if (!greeted) {  // it never reached its worker loop: what was sent to it did not run
-        while (!s.ahead.empty()) {  // current ends up first
-          resend.push_front(std::move(s.ahead.back()));
-          s.ahead.pop_back();
-        }
-        if (s.current) {
+        requeue_ahead(s);
+        if (s.current) {  // ends up first
           resend.push_front(std::move(*s.current));
           s.current.reset();
         }

@@ -98,6 +98,13 @@ int ProcessPoolCore::Impl::reap(Slot& s) {
   return s.link->wait_exit();
 }
 
+void ProcessPoolCore::Impl::requeue_ahead(Slot& s) {
+  while (!s.ahead.empty()) {
+    resend.push_front(std::move(s.ahead.back()));
+    s.ahead.pop_back();
+  }
+}
+
 void ProcessPoolCore::Impl::on_death(Slot& s, bool replace) {
   const pid_t pid = s.link->pid();
   const bool was_starting = s.state == Slot::State::starting;
@@ -109,10 +116,7 @@ void ProcessPoolCore::Impl::on_death(Slot& s, bool replace) {
     set_broken(PoolFailure::crash(describe_exit(pid, code, " in its initializer"), code));
   // Replace first: when the caller learns of the crash, the pool is whole again.
   if (replace && !broken) try_start(s);
-  while (!s.ahead.empty()) {  // never reached the worker's loop: they run elsewhere, in order
-    resend.push_front(std::move(s.ahead.back()));
-    s.ahead.pop_back();
-  }
+  requeue_ahead(s);  // they run elsewhere
   if (s.current) {
     Outcome o;
     o.state = Outcome::State::crashed;

@@ -219,12 +219,10 @@ SpawnedWorker adopt_unverified(PendingSpawn p) {
 
 bool read_handshake(int fd, std::uint64_t nonce) {
   char hello[16];
-  std::size_t got = 0;
-  while (got < sizeof hello) {
-    const ssize_t r = ::read(fd, hello + got, sizeof hello - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    got += static_cast<std::size_t>(r);
+  try {
+    if (concur::detail::read_all(fd, hello, sizeof hello) != sizeof hello) return false;
+  } catch (const std::system_error&) {
+    return false;  // as EOF: the caller treats the child as dead
   }
   return handshake_matches(hello, nonce);
 }
