@@ -1,8 +1,11 @@
 #include "multiprocessing/channel.hpp"
 
+#include <sched.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <system_error>
 
@@ -20,6 +23,12 @@ struct Header {
   std::uint32_t reserved;
 };
 static_assert(sizeof(Header) == 56);
+
+// Every frame starts with a block of this size: the header, then the body's first bytes (zero
+// padding if the body is shorter or in a memfd). A small message — a task's arguments, a
+// result — is then one fixed-size read: one recvmsg instead of a header's and a body's.
+constexpr std::size_t block_size = 128;
+constexpr std::size_t block_body = block_size - sizeof(Header);
 
 constexpr std::uint32_t body_in_memfd = 1;
 
@@ -51,12 +60,17 @@ bool send_message(int sock, Message& m) {
            m.body.size(),
            spilled ? body_in_memfd : 0u,
            0};
-  const std::string_view head{reinterpret_cast<const char*>(&h), sizeof h};
+  char block[block_size] = {};
+  std::memcpy(block, &h, sizeof h);
+  const std::size_t in_block = std::min(inline_body.size(), block_body);
+  if (in_block > 0) std::memcpy(block + sizeof h, inline_body.data(), in_block);
+  const std::string_view head{block, block_size};
+  const std::string_view rest = inline_body.substr(in_block);
   constexpr const char* what = "concur::multiprocessing: sendmsg";
-  if (!spilled) return send_with_fds(sock, head, inline_body, m.fds.fds(), what);
+  if (!spilled) return send_with_fds(sock, head, rest, m.fds.fds(), what);
   std::vector<int> fds(m.fds.fds());  // the memfd travels as the frame's last fd
   fds.push_back(m.body.memfd());
-  return send_with_fds(sock, head, inline_body, fds, what);
+  return send_with_fds(sock, head, rest, fds, what);
 }
 
 namespace {
@@ -76,14 +90,41 @@ std::size_t recv_collect(int sock, char* p, std::size_t n, FdList& fds) {
   return got;
 }
 
+// The first read of a frame's block. With `poll_for`, it first tries non-blocking reads, giving
+// the core away (sched_yield) between them, until that much time has passed: a worker waiting
+// for the next task of a caller that submits one at a time finds it there without sleeping,
+// and a sleeping process costs a wake-up (tens of microseconds on a virtual machine) before it
+// runs. Then, or without `poll_for`, it blocks. Returns the bytes read (0 at end of stream).
+std::size_t recv_block_start(int sock, char* p, FdList& fds, std::chrono::microseconds poll_for) {
+  constexpr const char* what = "concur::multiprocessing: recvmsg";
+  Received r;
+  r.would_block = true;
+  if (poll_for.count() > 0) {
+    const auto until = std::chrono::steady_clock::now() + poll_for;
+    for (;;) {
+      r = recv_with_fds(sock, p, block_size, &fds, what, MSG_DONTWAIT);
+      if (!r.would_block || std::chrono::steady_clock::now() >= until) break;
+      ::sched_yield();
+    }
+  }
+  if (r.would_block) r = recv_with_fds(sock, p, block_size, &fds, what);
+  if (r.truncated) malformed("file descriptors truncated");
+  if (fds.size() > max_frame_fds) malformed("too many file descriptors");
+  return r.bytes;
+}
+
 }  // namespace
 
-bool recv_message(int sock, Message& m) {
-  Header h{};
+bool recv_message(int sock, Message& m, std::chrono::microseconds poll_for) {
+  char block[block_size];
   FdList fds;
-  const std::size_t got = recv_collect(sock, reinterpret_cast<char*>(&h), sizeof h, fds);
+  std::size_t got = recv_block_start(sock, block, fds, poll_for);
   if (got == 0 && fds.empty()) return false;
-  if (got < sizeof h) throw ProcessError("concur::multiprocessing: connection closed mid-message");
+  if (got > 0 && got < block_size) got += recv_collect(sock, block + got, block_size - got, fds);
+  if (got < block_size)
+    throw ProcessError("concur::multiprocessing: connection closed mid-message");
+  Header h;
+  std::memcpy(&h, block, sizeof h);
   if (h.kind == 0 || h.kind > max_kind) malformed("unknown kind " + std::to_string(h.kind));
   if (h.nfds > max_frame_fds) malformed("too many file descriptors");
   if ((h.flags & ~body_in_memfd) != 0 || h.reserved != 0) malformed("unknown flags");
@@ -100,7 +141,10 @@ bool recv_message(int sock, Message& m) {
   if (!spilled) {
     std::string& buf = m.body.buffer();
     buf.resize(h.len);
-    if (h.len > 0 && recv_collect(sock, buf.data(), h.len, fds) < h.len)
+    const std::size_t in_block = std::min<std::size_t>(h.len, block_body);
+    if (in_block > 0) std::memcpy(buf.data(), block + sizeof h, in_block);
+    const std::size_t rest = h.len - in_block;
+    if (rest > 0 && recv_collect(sock, buf.data() + in_block, rest, fds) < rest)
       throw ProcessError("concur::multiprocessing: connection closed mid-message");
     m.body.set_buffer_size();
   }

@@ -4,8 +4,6 @@
 // WireError describing the exception. It always leaves with _exit(): the parent's atexit
 // handlers and static destructors are the parent's business.
 #include <malloc.h>
-#include <poll.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -77,13 +75,10 @@ void map_code_addresses(Message& task) {
 // After a reply, a worker watches its channel for a short while before it sleeps in read():
 // the next task of a caller that submits one at a time arrives within it, and a sleeping
 // worker costs a wake-up (tens of microseconds on a virtual machine) before it can run it. It
-// yields the core meanwhile, so that a caller on the same core runs at once.
-void linger(int channel) {
-  constexpr auto spin = std::chrono::microseconds(50);
-  const auto until = std::chrono::steady_clock::now() + spin;
-  pollfd p{channel, POLLIN, 0};
-  while (::poll(&p, 1, 0) == 0 && std::chrono::steady_clock::now() < until) ::sched_yield();
-}
+// yields the core meanwhile, so that a caller on the same core runs at once. The watching is
+// the read itself, non-blocking (recv_message's poll_for): the task that arrives is read by the
+// same call that found it.
+constexpr auto linger_after_reply = std::chrono::microseconds(50);
 
 [[noreturn]] void finish_process_task(const Message& reply) {
   if (reply.kind == Kind::error) {
@@ -111,10 +106,12 @@ void worker_main(int channel) {
   ::mallopt(M_MMAP_MAX, 0);
   ::mallopt(M_TRIM_THRESHOLD, 512 << 20);
   Message task, reply;
+  bool replied = false;
   for (;;) {
     bool got = false;
     try {
-      got = recv_message(channel, task);
+      got = recv_message(channel, task,
+                         replied ? linger_after_reply : std::chrono::microseconds::zero());
     } catch (...) {
       got = false;
     }
@@ -146,7 +143,7 @@ void worker_main(int channel) {
       sent = false;
     }
     if (!sent) ::_exit(0);
-    linger(channel);
+    replied = true;
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include "concur/detail/core/cpu.hpp"
 #include "concur/detail/core/futex.hpp"
+#include "concur/detail/sync/spin.hpp"
 #include "concur/detail/threading_pool.hpp"
 #include "concur/futures/errors.hpp"
 
@@ -25,17 +26,21 @@ thread_local const PoolCore* t_pool = nullptr;
 // Tasks this worker took from the queue in one go and has not run yet (oldest first).
 thread_local PoolTask* t_batch = nullptr;
 
-// An idle worker looks for work this many times (a few pauses apart) before it sleeps.
-constexpr int kIdleChecks = 64;
+// An idle worker looks for work this many times (a few pauses apart), then this many times
+// more with a sched_yield() before each look, and then sleeps. Yielding rather than spinning: the
+// pool usually has as many workers as cores, so with the submitter (and anything else the machine
+// runs) there are more threads than cores, and a spinning worker takes the core the submitter
+// needs; a yield hands it over, and on an idle core it returns at once (a cheap look).
+constexpr int kIdleChecks = 8;
 constexpr int kPausesPerCheck = 4;
+constexpr int kIdleYields = sync::kYields;
 // A worker takes up to this many tasks per visit to the queue, and only while the queue holds
 // at least 2 x workers x that many: the others still find plenty.
 constexpr std::size_t kMaxBatch = 16;
 
-// gate: bit 0 closed (shutdown or broken: no new pushes), bits 1-31 pushes in flight (2 each),
-// bits 32-63 tasks pushed so far (mod 2^32).
-constexpr std::uint64_t kClosed = 1, kInFlight = 2, kPushedShift = 32;
-constexpr std::uint64_t in_flight(std::uint64_t g) noexcept { return (g & 0xffffffffu) >> 1; }
+// Bit 0 of the queue's tail word: the queue is closed to pushes (shutdown, or a broken pool).
+// Nodes are at least pointer-aligned, so a node's address never has it.
+constexpr std::uintptr_t kClosed = 1;
 
 // The queue's permanent dummy node (Vyukov's intrusive MPSC queue needs one).
 struct Stub final : PoolTask {
@@ -73,11 +78,13 @@ std::string describe(std::exception_ptr e) {
 }  // namespace
 
 struct PoolCore::Impl {
-  // Written by submitters only (a line of their own: idle workers never read it, so it stays in
-  // the submitting core's cache).
-  alignas(64) std::atomic<std::uint64_t> gate{0};
-  // The queue's tail: written by every push, and by a consumer that empties the queue.
-  alignas(64) std::atomic<PoolTask*> tail;
+  // The queue's tail node and kClosed: written by every push (a CAS, the push's only atomic
+  // read-modify-write), and by a consumer that empties the queue.
+  alignas(64) std::atomic<std::uintptr_t> tail;
+  // Tasks pushed so far (mod 2^32), approximately: a load and a store, not an atomic add, so two
+  // submitters at the same instant may lose a count. It only sizes the workers' batches
+  // (queued()), and it shares the tail's line, which every push owns for its CAS anyway.
+  std::atomic<std::uint32_t> pushed{0};
   // The consumers' side: a spin lock held for a few pointer moves, the head, the pop count.
   alignas(64) std::atomic<bool> consumer_busy{false};
   PoolTask* head;                        // guarded by consumer_busy
@@ -95,14 +102,28 @@ struct PoolCore::Impl {
   std::mutex join_m;
   std::vector<std::thread> threads;
 
-  Impl() : tail(&stub), head(&stub) {}
+  Impl() : tail(reinterpret_cast<std::uintptr_t>(&stub)), head(&stub) {}
 
   // --- the queue (Vyukov's intrusive MPSC list; consumers take turns under consumer_busy) ---
-  void link(PoolTask* first, PoolTask* last) noexcept {
+  static PoolTask* node(std::uintptr_t t) noexcept {
+    return reinterpret_cast<PoolTask*>(t & ~kClosed);
+  }
+  PoolTask* tail_node(std::memory_order o) const noexcept { return node(tail.load(o)); }
+  // Appends first..last; false (nothing appended) once the queue is closed, unless `force` (a
+  // consumer putting the stub back). The closed bit lives in the tail word so that the CAS
+  // which appends also checks it: a push is refused, or its task is reachable from the queue
+  // (perhaps not linked yet: consumers see that as "half done" and wait, see drain()).
+  bool link(PoolTask* first, PoolTask* last, bool force) noexcept {
     std::atomic_ref<PoolTask*>(last->next).store(nullptr, std::memory_order_relaxed);
-    PoolTask* prev = tail.exchange(last, std::memory_order_seq_cst);
-    // seq_cst (both): ordered before the submitter's look at `epoch` (see wake_sleepers).
-    std::atomic_ref<PoolTask*>(prev->next).store(first, std::memory_order_seq_cst);
+    std::uintptr_t t = tail.load(std::memory_order_relaxed);
+    do {
+      if ((t & kClosed) && !force) return false;
+    } while (!tail.compare_exchange_weak(t, reinterpret_cast<std::uintptr_t>(last) | (t & kClosed),
+                                         std::memory_order_seq_cst, std::memory_order_relaxed));
+    // The seq_cst CAS is what orders the push before the submitter's look at `epoch` (see
+    // wake_sleepers); the link itself only has to publish the task to its consumer.
+    std::atomic_ref<PoolTask*>(node(t)->next).store(first, std::memory_order_release);
+    return true;
   }
   // Under consumer_busy. Null when empty, or when a push is half done (its link not stored yet).
   PoolTask* pop_one() noexcept {
@@ -117,8 +138,8 @@ struct PoolCore::Impl {
       head = next;
       return h;
     }
-    if (tail.load(std::memory_order_acquire) != h) return nullptr;
-    link(&stub, &stub);
+    if (tail_node(std::memory_order_acquire) != h) return nullptr;
+    link(&stub, &stub, true);
     next = load_next(h);
     if (!next) return nullptr;
     head = next;
@@ -133,12 +154,13 @@ struct PoolCore::Impl {
   void unlock_consumers() noexcept { consumer_busy.store(false, std::memory_order_release); }
   // Whether a task is queued (or being pushed). The queue is empty exactly when its tail is the
   // stub (a consumer that takes the last task links the stub back in).
-  bool has_work() const noexcept { return tail.load(std::memory_order_seq_cst) != &stub; }
-  // Tasks pushed and not yet taken (approximate: a push is counted after its link).
+  // Once the queue is closed, an empty queue stays empty and a non-empty one has pushes
+  // that are only half done (appended, not linked yet) or tasks left.
+  bool has_work() const noexcept { return tail_node(std::memory_order_seq_cst) != &stub; }
+  // Tasks pushed and not yet taken, approximately (see `pushed`; may even be negative).
   std::int32_t queued() const noexcept {
-    const auto pushed =
-        static_cast<std::uint32_t>(gate.load(std::memory_order_seq_cst) >> kPushedShift);
-    return static_cast<std::int32_t>(pushed - popped.load(std::memory_order_seq_cst));
+    return static_cast<std::int32_t>(pushed.load(std::memory_order_relaxed) -
+                                     popped.load(std::memory_order_relaxed));
   }
   // Takes the head task (null if none), plus up to `max_batch`-1 more into t_batch when the
   // queue is long.
@@ -170,13 +192,20 @@ struct PoolCore::Impl {
     unlock_consumers();
     return first;
   }
-  // Only once no push is in flight (the gate closed and drained): everything queued.
+  // Once the queue is closed: everything queued, including the tasks of pushes still linking
+  // (a few instructions away; we wait for them).
   PoolTask* take_all() noexcept {
     lock_consumers();
     PoolTask* first = nullptr;
     PoolTask* last = nullptr;
     std::uint32_t n = 0;
-    while (PoolTask* t = pop_one()) {
+    int spins = 0;
+    while (has_work()) {
+      PoolTask* t = pop_one();
+      if (!t) {
+        backoff(spins);  // a push appended its task and is about to link it
+        continue;
+      }
       (last ? last->next : first) = t;
       last = t;
       ++n;
@@ -187,7 +216,7 @@ struct PoolCore::Impl {
     return first;
   }
 
-  // --- the gate ---
+  // --- closing ---
   [[noreturn]] void throw_closed() {
     std::lock_guard lk(m);
     check_open_locked();
@@ -198,16 +227,9 @@ struct PoolCore::Impl {
     if (shutdown)
       throw std::logic_error("concur::futures: cannot schedule new futures after shutdown");
   }
-  // Closes the gate (the reason is already recorded under m), then waits for the pushes in
-  // flight, which take a few instructions.
-  void close_gate() noexcept {
-    std::uint64_t g = gate.fetch_or(kClosed, std::memory_order_seq_cst) | kClosed;
-    int spins = 0;
-    while (in_flight(g) != 0) {
-      backoff(spins);
-      g = gate.load(std::memory_order_seq_cst);
-    }
-  }
+  // Refuses all later pushes (the reason is already recorded under m). Pushes that got in
+  // first may still be linking their task: take_all() and exiting workers wait for those.
+  void close() noexcept { tail.fetch_or(kClosed, std::memory_order_seq_cst); }
 
   // --- sleeping (an eventcount: a submitter makes a syscall only when a worker sleeps) ---
   void wake_sleepers() noexcept {
@@ -222,8 +244,12 @@ struct PoolCore::Impl {
   }
   // Returns when there may be work, or shutdown() was called.
   void idle() noexcept {
-    for (int i = 0; i < kIdleChecks; ++i) {
-      for (int j = 0; j < kPausesPerCheck; ++j) cpu_relax();
+    for (int i = 0; i < kIdleChecks + kIdleYields; ++i) {
+      if (i < kIdleChecks) {
+        for (int j = 0; j < kPausesPerCheck; ++j) cpu_relax();
+      } else {
+        sched_yield();
+      }
       // While another worker holds the head it is taking what is there: keep looking rather
       // than queue up behind it (two idle workers chasing each task cost a lock handover each).
       if ((has_work() && !consumer_busy.load(std::memory_order_relaxed)) ||
@@ -290,20 +316,16 @@ void PoolCore::push(PoolTask* task) { push_list(task, task, 1); }
 
 void PoolCore::push_list(PoolTask* first, PoolTask* last, std::size_t count) {
   Impl& d = *impl_;
-  // Entering the gate and leaving it are the only shared writes besides the link itself, and
-  // they hit the submitters' own cache line: no lock, nothing a preempted worker could hold.
-  if (d.gate.fetch_add(kInFlight, std::memory_order_seq_cst) & kClosed) {
-    d.gate.fetch_sub(kInFlight, std::memory_order_seq_cst);
-    d.throw_closed();
-  }
-  d.link(first, last);
-  d.gate.fetch_add((static_cast<std::uint64_t>(count) << kPushedShift) - kInFlight,
-                   std::memory_order_seq_cst);
+  // One CAS appends the tasks or finds the queue closed: no lock, nothing a preempted worker
+  // could hold, no other read-modify-write.
+  if (!d.link(first, last, false)) d.throw_closed();
+  d.pushed.store(d.pushed.load(std::memory_order_relaxed) + static_cast<std::uint32_t>(count),
+                 std::memory_order_relaxed);
   d.wake_sleepers();
 }
 
 void PoolCore::check_open() const {
-  if (impl_->gate.load(std::memory_order_acquire) & kClosed) impl_->throw_closed();
+  if (impl_->tail.load(std::memory_order_acquire) & kClosed) impl_->throw_closed();
 }
 
 bool PoolCore::run_one() {
@@ -328,7 +350,7 @@ void PoolCore::Impl::on_initializer_failure(std::exception_ptr e) noexcept {
       broken = "concur::futures: a worker's initializer failed (" + why +
                "); the thread pool is broken and refuses new work";
   }
-  close_gate();
+  close();
   PoolTask* dropped = take_all();
   const auto error = std::make_exception_ptr(futures::BrokenThreadPool(broken));
   while (dropped) {
@@ -355,14 +377,16 @@ void PoolCore::Impl::worker_loop(const PoolCore* self) noexcept {
       continue;
     }
     if (stopping.load(std::memory_order_acquire)) {
-      // shutdown() closed the gate and waited for the pushes in flight before setting
-      // `stopping`: an empty queue now stays empty.
+      // shutdown() closed the queue before setting `stopping`: once it is empty it stays
+      // empty. Until then a push that got in is linking its task (take() saw it half done).
       if (PoolTask* t = take(kMaxBatch)) {
         t_batch = t->next;
         run_with_batch(t);
         continue;
       }
-      return;
+      if (!has_work()) return;
+      sched_yield();
+      continue;
     }
     idle();
   }
@@ -374,7 +398,7 @@ void PoolCore::shutdown(bool wait, bool cancel_futures) {
     std::lock_guard lk(d.m);
     d.shutdown = true;
   }
-  d.close_gate();
+  d.close();
   if (cancel_futures) d.cancel_batches.store(true, std::memory_order_relaxed);
   d.stopping.store(true, std::memory_order_seq_cst);
   PoolTask* cancelled = cancel_futures ? d.take_all() : nullptr;

@@ -1,11 +1,13 @@
 // Future's state machine under races: cancel against start, setters against each other,
-// callbacks added while the future completes, waiters that sleep while it completes. Each round
-// starts its threads together on a latch; many rounds make the interleavings vary (TSan checks
-// the memory orderings).
+// callbacks added while the future completes, waiters that sleep while it completes; and a thread
+// pool's submits racing its shutdown. Each round starts its threads together on a latch; many
+// rounds make the interleavings vary (TSan checks the memory orderings).
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <latch>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -13,6 +15,7 @@
 
 using concur::futures::Future;
 using concur::futures::InvalidStateError;
+using concur::futures::ThreadPoolExecutor;
 
 TEST(FutureRace, CancelAgainstStartHasExactlyOneWinner) {
   int cancels = 0, starts = 0;
@@ -124,5 +127,44 @@ TEST(FutureRace, CancelWithCallbacksAndWaitersNotifiesAll) {
     waiter.join();
     adder.join();
     ASSERT_EQ(notified.load(), 2);
+  }
+}
+
+// A submit that races shutdown() is either refused (std::logic_error) or its task is queued before
+// the workers may exit: after shutdown(wait=true) every future a submit returned is done — run, or
+// cancelled with cancel_futures — never left pending by a worker that exited too early.
+TEST(FutureRace, SubmitsRacingShutdownAreRefusedOrCompleted) {
+  for (int round = 0; round < 100; ++round) {
+    const bool cancel = round % 2 == 1;
+    ThreadPoolExecutor pool(2);
+    std::atomic<int> submitted{0};
+    std::vector<Future<int>> got[2];
+    std::latch start(3);
+    auto submitter = [&](std::vector<Future<int>>& out) {
+      start.arrive_and_wait();
+      try {
+        for (;;) {
+          out.push_back(pool.submit([] { return 7; }));
+          submitted.fetch_add(1, std::memory_order_relaxed);
+        }
+      } catch (const std::logic_error&) {
+      }
+    };
+    std::thread a(submitter, std::ref(got[0])), b(submitter, std::ref(got[1]));
+    start.arrive_and_wait();
+    while (submitted.load(std::memory_order_relaxed) < 50 + round) std::this_thread::yield();
+    pool.shutdown(true, cancel);
+    a.join();
+    b.join();
+    for (auto& fs : got) {
+      for (auto& f : fs) {
+        ASSERT_TRUE(f.done());
+        if (!f.cancelled()) {
+          EXPECT_EQ(f.result(), 7);
+        } else {
+          EXPECT_TRUE(cancel) << "only shutdown(cancel_futures=true) cancels";
+        }
+      }
+    }
   }
 }
