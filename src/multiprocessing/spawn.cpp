@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,9 +15,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
-#include <random>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -42,24 +40,34 @@ constexpr char hello_magic[8] = {'C', 'O', 'N', 'C', 'U', 'R', 'S', 'P'};
 std::atomic<bool> freeze_called{false};
 bool spawned = false;
 
-std::vector<std::string> own_cmdline() {
-  std::ifstream f("/proc/self/cmdline", std::ios::binary);
-  const std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::vector<std::string> args;
-  std::size_t at = 0;
-  while (at < all.size()) {
-    const auto end = all.find('\0', at);
-    args.push_back(all.substr(at, end - at));
-    if (end == std::string::npos) break;
-    at = end + 1;
+// This program's argv as /proc/self/cmdline has it: each argument NUL-terminated. (read(), not
+// an ifstream: the first ifstream of a program pays for its locale set-up.)
+std::string own_cmdline() {
+  std::string all;
+  const int fd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[4096];
+    for (;;) {
+      const ssize_t r = ::read(fd, buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      all.append(buf, static_cast<std::size_t>(r));
+    }
+    ::close(fd);
   }
-  if (args.empty()) args.emplace_back("concur-spawned-worker");
-  return args;
+  if (all.empty()) all = "concur-spawned-worker";
+  if (all.back() != '\0') all.push_back('\0');
+  return all;
 }
 
+// The handshake's nonce. getrandom(), not std::random_device: libstdc++'s probes the CPU with
+// cpuid when constructed, and on a virtual machine every cpuid traps to the hypervisor (~12 us
+// each here: ~30 us per random_device, on every spawn).
 std::uint64_t random_nonce() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  std::uint64_t n = 0;
+  while (::getrandom(&n, sizeof n, 0) < 0 && errno == EINTR) {
+  }
+  return n;
 }
 
 int reap(pid_t pid) {
@@ -148,9 +156,10 @@ PendingSpawn launch_spawn() {
     throw ProcessError(
         "concur::multiprocessing: StartMethod::spawn runs this program again in each worker: "
         "call concur::multiprocessing::freeze_support(argc, argv) first in main()");
-  const std::vector<std::string> args = own_cmdline();
+  std::string args = own_cmdline();
   std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (std::size_t at = 0; at < args.size(); at = args.find('\0', at) + 1)
+    argv.push_back(args.data() + at);
   argv.push_back(nullptr);
 
   const std::uint64_t nonce = random_nonce();
