@@ -16,7 +16,9 @@ namespace {
 // faster (median 24-52 µs against 17-39 µs; the worker's own watch after its reply is what
 // saves its wake-up), because each yield handed the core to another process for a whole time
 // slice, and a spinning waiter took the core its own worker needed. A waiter that sleeps is
-// woken by the reply with the scheduler's wake-up preference.
+// woken by the reply with the scheduler's wake-up preference. Sleeping in poll() and then
+// reading is also faster than sleeping in the blocking read itself (one syscall fewer, yet
+// measured interleaved: median 7.2 µs per round trip against 8.8 µs).
 bool await_readable(int fd, const concur::detail::Deadline& deadline) {
   pollfd p{fd, POLLIN, 0};
   for (;;) {
@@ -140,8 +142,7 @@ void ProcessPoolCore::Impl::read_reply(std::size_t door, const TaskSink* sink,
   unwatch(fd);  // the reply must not wake the dispatch thread
   Message m;
   bool got = false, dead = false;
-  // Without a deadline the read itself waits: one syscall instead of poll() and a read.
-  if (deadline.is_never() || await_readable(fd, deadline)) {
+  if (await_readable(fd, deadline)) {
     try {
       got = link->recv(m);
     } catch (...) {  // a malformed frame counts as the worker's death
