@@ -18,6 +18,7 @@
 
 #include "concur/detail/core/error.hpp"
 #include "concur/multiprocessing/errors.hpp"
+#include "multiprocessing/payload_kept.hpp"
 #include "multiprocessing/registry.hpp"
 
 #ifndef MADV_POPULATE_WRITE
@@ -47,14 +48,25 @@ struct Spare {
   pid_t owner;
 };
 constexpr std::size_t spare_slots = 4;          // two parts in flight per worker of a 2-pool
-constexpr std::size_t spare_max = 128u << 20;   // a bigger memfd is not kept
+constexpr std::size_t spare_max = kept_max;     // a bigger memfd is not kept
 constexpr std::size_t grow_quantum = 2u << 20;  // sizes are rounded up to 2 MiB
 std::atomic<Spare*> spares[spare_slots];
 
+// A recycled memfd we stop recycling: its pages are freed now, not when the last mapping of
+// it goes (a worker may keep one: payload_kept.hpp), and it is closed.
+void retire_memfd(int fd, std::size_t len) noexcept {
+  ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(len));
+  unregister_parent_fd(fd);
+  ::close(fd);
+}
+
 void destroy(Spare* s) noexcept {
   ::munmap(s->map, s->len);
-  if (s->owner == ::getpid()) unregister_parent_fd(s->fd);
-  ::close(s->fd);
+  if (s->owner == ::getpid()) {
+    retire_memfd(s->fd, s->len);
+  } else {
+    ::close(s->fd);
+  }
   delete s;
 }
 
@@ -107,7 +119,8 @@ Payload::Payload(Payload&& o) noexcept
       sealed_(std::exchange(o.sealed_, false)),
       recyclable_(o.recyclable_),
       map_(std::exchange(o.map_, nullptr)),
-      map_len_(std::exchange(o.map_len_, 0)) {
+      map_len_(std::exchange(o.map_len_, 0)),
+      kept_(std::exchange(o.kept_, nullptr)) {
   o.mem_.clear();
 }
 
@@ -123,6 +136,7 @@ Payload& Payload::operator=(Payload&& o) noexcept {
     recyclable_ = o.recyclable_;
     map_ = std::exchange(o.map_, nullptr);
     map_len_ = std::exchange(o.map_len_, 0);
+    kept_ = std::exchange(o.kept_, nullptr);
   }
   return *this;
 }
@@ -133,7 +147,11 @@ Payload::~Payload() {
 }
 
 void Payload::unmap() const {
-  if (map_ != nullptr) ::munmap(const_cast<char*>(map_), map_len_);
+  if (kept_ != nullptr) {
+    give_kept(std::exchange(kept_, nullptr));
+  } else if (map_ != nullptr) {
+    ::munmap(const_cast<char*>(map_), map_len_);
+  }
   map_ = nullptr;
   map_len_ = 0;
 }
@@ -147,8 +165,8 @@ void Payload::recycle() noexcept {
   Spare* s = map_ == nullptr ? nullptr
                              : new (std::nothrow)
                                    Spare{fd_.get(), const_cast<char*>(map_), map_len_, ::getpid()};
-  if (s == nullptr) {  // not kept: unmap() and fd_ release them
-    unregister_parent_fd(fd_.get());
+  if (s == nullptr) {  // not kept: unmap() releases the mapping
+    retire_memfd(fd_.release(), map_len_);
     return;
   }
   fd_.release();
@@ -282,9 +300,22 @@ Payload Payload::adopt(concur::detail::UniqueFd fd, std::size_t size) {
   p.fd_ = std::move(fd);
   p.size_ = size;
   p.sealed_ = true;
+  if (size > 0 && may_keep(static_cast<unsigned>(seals), st)) {
+    // A recycled memfd (a pool's task body): its mapping is kept for its next message.
+    p.kept_ = take_kept(p.fd_.get(), st, size);
+    p.map_ = kept_data(p.kept_);
+    return p;
+  }
   p.view();  // map now: failures surface here, not in a decoder
   return p;
 }
+
+void Payload::keep_received_mappings(bool on) noexcept {
+  set_keep_everywhere(on);
+  if (!on) drop_kept();
+}
+
+std::size_t Payload::kept_received_mappings() noexcept { return kept_count(); }
 
 Payload Payload::from_string(std::string bytes) {
   Payload p;

@@ -158,3 +158,117 @@ TEST_F(BigData, MapOfBigVectorsGivesTheSameSumsCallAfterCall) {
       EXPECT_EQ(sums[i], std::accumulate(parts[i].begin(), parts[i].end(), 0ll)) << round;
   }
 }
+
+namespace {
+
+// A finished recyclable payload holding `bytes` (from the stock when one is free).
+detail::Payload recyclable(const std::string& bytes) {
+  detail::Payload p;
+  p.set_recyclable();
+  p.append(bytes);
+  p.finish();
+  return p;
+}
+
+detail::Payload receive(const detail::Payload& sent) {
+  return detail::Payload::adopt(concur::detail::UniqueFd(::dup(sent.memfd())), sent.size());
+}
+
+ino_t inode_of(int fd) {
+  struct stat st {};
+  EXPECT_EQ(::fstat(fd, &st), 0);
+  return st.st_ino;
+}
+
+// Keeps received mappings in this (non-worker) process while it lives.
+struct KeepMappings {
+  KeepMappings() {
+    detail::Payload::drop_recycled();  // a stock left by another test
+    detail::Payload::keep_received_mappings(true);
+  }
+  ~KeepMappings() {
+    detail::Payload::keep_received_mappings(false);
+    detail::Payload::drop_recycled();
+  }
+};
+
+}  // namespace
+
+TEST_F(BigData, AKeptMappingOfARecycledMemfdShowsEachNewMessageThroughIt) {
+  KeepMappings keep;
+  ino_t first = 0;
+  {
+    detail::Payload sent = recyclable(std::string(300'000, 'a'));
+    first = inode_of(sent.memfd());
+    detail::Payload got = receive(sent);
+    EXPECT_EQ(got.view(), sent.view());
+    EXPECT_EQ(detail::Payload::kept_received_mappings(), 0u);  // in use: not in the cache
+  }  // the receiver is done: its mapping is kept; the sender's memfd goes back to the stock
+  EXPECT_EQ(detail::Payload::kept_received_mappings(), 1u);
+  // The same memfd rewritten for a second message, then grown past the kept mapping (2 MiB):
+  // the receiver sees each message's own bytes, never the previous ones.
+  for (const std::string& next : {std::string(300'000, 'b'), std::string(5'000'000, 'c')}) {
+    detail::Payload sent = recyclable(next);
+    ASSERT_EQ(inode_of(sent.memfd()), first);
+    detail::Payload got = receive(sent);
+    EXPECT_EQ(detail::Payload::kept_received_mappings(), 0u);  // taken from the cache
+    EXPECT_EQ(got.view(), next);
+  }
+  EXPECT_EQ(detail::Payload::kept_received_mappings(), 1u);
+}
+
+TEST_F(BigData, KeptMappingsAreBoundedAndOneUseMemfdsAreNeverKept) {
+  KeepMappings keep;
+  {
+    // Twelve memfds at once (the stock holds four): each received and dropped.
+    std::vector<detail::Payload> sent;
+    for (char c = 'a'; c < 'a' + 12; ++c) sent.push_back(recyclable(std::string(100'000, c)));
+    for (const auto& s : sent) {
+      detail::Payload got = receive(s);
+      EXPECT_EQ(got.view(), s.view());
+    }
+    EXPECT_EQ(detail::Payload::kept_received_mappings(), 8u);  // the oldest were unmapped
+  }
+  // A one-use memfd (sealed against writing) is mapped for its message only.
+  detail::Payload once;
+  once.append(std::string(100'000, 'z'));
+  once.finish();
+  {
+    detail::Payload got = receive(once);
+    EXPECT_EQ(got.view(), once.view());
+  }
+  EXPECT_EQ(detail::Payload::kept_received_mappings(), 8u);
+  detail::Payload::keep_received_mappings(false);
+  EXPECT_EQ(detail::Payload::kept_received_mappings(), 0u);
+}
+
+TEST_F(BigData, AMemfdNoLongerRecycledHasItsPagesFreed) {
+  concur::detail::UniqueFd copy;
+  {
+    detail::Payload sent = recyclable(std::string(3'000'000, 'x'));
+    copy.reset(::dup(sent.memfd()));
+  }
+  struct stat st {};
+  ASSERT_EQ(::fstat(copy.get(), &st), 0);
+  EXPECT_GT(st.st_blocks, 0);  // in the stock, its pages stay for the next message
+  detail::Payload::drop_recycled();
+  ASSERT_EQ(::fstat(copy.get(), &st), 0);
+  EXPECT_EQ(st.st_blocks, 0);  // a worker's kept mapping of it would hold no memory
+}
+
+TEST_F(BigData, WorkersSeeEveryCallsOwnBytesThroughRecycledMemfds) {
+  mp::Pool pool(2);
+  // The same sizes with new contents, then a part that grows the memfds past the workers'
+  // kept mappings, then small again: every call sums its own numbers.
+  std::int64_t seed = 0;
+  for (const std::size_t n : {300'000u, 300'000u, 3'000'000u, 300'000u, 300'000u}) {
+    std::vector<std::vector<std::int64_t>> parts(2, std::vector<std::int64_t>(n));
+    for (auto& p : parts) std::iota(p.begin(), p.end(), ++seed);
+    const auto sums = pool.map(
+        +[](std::vector<std::int64_t> v) { return std::accumulate(v.begin(), v.end(), 0ll); },
+        parts, 1);
+    ASSERT_EQ(sums.size(), 2u);
+    for (std::size_t i = 0; i < 2; ++i)
+      EXPECT_EQ(sums[i], std::accumulate(parts[i].begin(), parts[i].end(), 0ll)) << n;
+  }
+}

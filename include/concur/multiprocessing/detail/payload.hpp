@@ -20,6 +20,9 @@
 // memfd is sealed only against shrinking (the receiver's safety: it cannot be made to fault),
 // not against writing; so only a sender that knows the receiver is done with the bytes when
 // the payload goes may use it (a pool's task: the worker drops its body before it replies).
+// A pool worker keeps its mapping of such a memfd between messages (a warm pool maps nothing
+// per task; src/multiprocessing/payload_kept.hpp), and the parent punches out the pages of one
+// it stops recycling, so a mapping a worker kept of it holds no memory.
 //
 // Not part of the public API. Thread safety: one owner at a time (a value type); the stock of
 // recyclable memfds is thread-safe (lock-free) and is not inherited across fork().
@@ -32,6 +35,8 @@
 #include "concur/detail/core/fd.hpp"
 
 namespace concur::multiprocessing::detail {
+
+struct KeptMapping;
 
 class Payload {
  public:
@@ -82,6 +87,11 @@ class Payload {
   /// least `size` bytes (else ProcessError: a peer cannot make us fault), then maps it
   /// read-only.
   static Payload adopt(concur::detail::UniqueFd fd, std::size_t size);
+  /// Tests: keep the mappings of received recycled memfds in this process too (pool workers
+  /// always do), or stop (and unmap the kept ones not in use).
+  static void keep_received_mappings(bool on) noexcept;
+  /// How many received mappings this process keeps, not counting those in use.
+  static std::size_t kept_received_mappings() noexcept;
   /// An in-memory payload holding `bytes`.
   static Payload from_string(std::string bytes);
   /// The in-memory string to fill directly (a receiver's buffer); only when not spilled.
@@ -105,6 +115,8 @@ class Payload {
   bool recyclable_ = false;
   mutable const char* map_ = nullptr;
   mutable std::size_t map_len_ = 0;  // recyclable: the memfd's size, all of it mapped writable
+  // Received: map_ belongs to this kept mapping (given back to the cache, not unmapped).
+  mutable KeptMapping* kept_ = nullptr;
 };
 
 }  // namespace concur::multiprocessing::detail
