@@ -73,13 +73,7 @@ bool Lock::acquire_until_(const Deadline& deadline) {
   return detail::robust_acquire(w_().word, deadline);
 }
 
-void Lock::lock() { detail::robust_lock(w_().word, Deadline::never()); }
-
-bool Lock::try_lock() { return detail::robust_try_lock(w_().word); }
-
-void Lock::release() {
-  if (!detail::robust_unlock(w_().word)) throw std::logic_error("release unlocked lock");
-}
+void Lock::release_unlocked_() { throw std::logic_error("release unlocked lock"); }
 
 bool Lock::locked() const { return w_().word.load(std::memory_order_relaxed) != 0; }
 

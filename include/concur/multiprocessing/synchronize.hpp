@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "concur/detail/core/deadline.hpp"
 #include "concur/detail/sync/barrier_core.hpp"
@@ -44,6 +45,7 @@
 #include "concur/detail/sync/event_core.hpp"
 #include "concur/detail/sync/semaphore_core.hpp"
 #include "concur/duration.hpp"
+#include "concur/multiprocessing/detail/robust_word.hpp"
 #include "concur/multiprocessing/detail/trampolines.hpp"
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
@@ -57,17 +59,31 @@ using concur::detail::Deadline;
 
 /// The handle part every synchronisation class shares: a block of shared memory and the offset
 /// of the object's words in it (objects may live inside another one's block: Value's RLock).
+/// The words' address is kept beside the block (it is fixed while the handle holds the
+/// mapping), so reaching them is one load, not a walk through the mapping: a lock's
+/// uncontended lock() and unlock() pay for little but their atomic operations.
 class SyncHandle {
  public:
   SyncHandle() = default;
-  SyncHandle(SharedMemory mem, std::size_t offset) : mem_(std::move(mem)), off_(offset) {}
+  SyncHandle(SharedMemory mem, std::size_t offset)
+      : mem_(std::move(mem)), off_(offset), words_(address()) {}
+  SyncHandle(const SyncHandle&) = default;
+  SyncHandle& operator=(const SyncHandle&) = default;
+  // A moved-from handle is empty (as its SharedMemory): words() throws, never dangles.
+  SyncHandle(SyncHandle&& o) noexcept
+      : mem_(std::move(o.mem_)), off_(o.off_), words_(std::exchange(o.words_, nullptr)) {}
+  SyncHandle& operator=(SyncHandle&& o) noexcept {
+    mem_ = std::move(o.mem_);
+    off_ = o.off_;
+    words_ = std::exchange(o.words_, nullptr);
+    return *this;
+  }
   /// The object's words. Throws ProcessError on an empty handle.
   template <class W>
   W& words() const {
-    std::byte* base = const_cast<std::byte*>(mem_.data());
-    if (base == nullptr) [[unlikely]]
+    if (words_ == nullptr) [[unlikely]]
       throw ProcessError("concur::multiprocessing: an empty synchronisation handle");
-    return *reinterpret_cast<W*>(base + off_);
+    return *reinterpret_cast<W*>(words_);
   }
   const SharedMemory& memory() const { return mem_; }
 
@@ -79,15 +95,22 @@ class SyncHandle {
   template <class Archive>
   void load_checked(Archive& ar, std::size_t size) {
     std::uint64_t off = 0;
+    words_ = nullptr;
     ar(mem_, off);
     if (off > mem_.size() || mem_.size() - off < size)
       throw ProcessError("concur::multiprocessing: a synchronisation handle arrived damaged");
     off_ = static_cast<std::size_t>(off);
+    words_ = address();
   }
 
  private:
+  std::byte* address() const {
+    std::byte* base = const_cast<std::byte*>(mem_.data());
+    return base == nullptr ? nullptr : base + off_;
+  }
   SharedMemory mem_;
   std::size_t off_ = 0;
+  std::byte* words_ = nullptr;
 };
 
 struct LockWords {
@@ -125,13 +148,19 @@ class Lock {
   /// a timeout with `blocking` false. A holder process that died is taken over (~50 ms).
   bool acquire(bool blocking = true, std::optional<Duration> timeout = {});
   /// Throws std::logic_error if it was not locked.
-  void release();
+  void release() {
+    if (!detail::robust_unlock(w_().word)) [[unlikely]]
+      release_unlocked_();
+  }
   /// A snapshot: true while some process holds it.
   bool locked() const;
   /// Lockable: acquire() without a timeout.
-  void lock();
+  void lock() {
+    if (!detail::robust_try_lock(w_().word)) [[unlikely]]
+      detail::robust_lock_slow(w_().word, detail::Deadline::never());
+  }
   /// Lockable: acquire(false), without waiting.
-  bool try_lock();
+  bool try_lock() { return detail::robust_try_lock(w_().word); }
   /// Lockable: release().
   void unlock() { release(); }
   /// TimedLockable: acquire() waiting at most `timeout`.
@@ -161,8 +190,10 @@ class Lock {
   friend class Condition;
   explicit Lock(detail::SyncHandle h) : h_(std::move(h)) {}
   bool acquire_until_(const detail::Deadline& deadline);
-  // lock() and unlock() are one call each into the library (no optional, no Deadline):
-  // a std::scoped_lock around a short critical section pays for little else.
+  // lock() and unlock() are inline: uncontended, one CAS and one exchange on the shared word
+  // (as threading::Lock's), so a std::scoped_lock around a short critical section costs what
+  // it does with threads.
+  [[noreturn]] static void release_unlocked_();
   /// Held by this process (Condition's check).
   bool is_mine_() const;
   detail::LockWords& w_() const { return h_.words<detail::LockWords>(); }

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <new>
 #include <type_traits>
+#include <utility>
 
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/shared_memory.hpp"
@@ -48,6 +49,21 @@ class Value {
     c->locking = lock ? 1 : 0;
     std::memcpy(static_cast<void*>(&c->value), &initial, sizeof(T));
     lock_ = RLock(detail::SyncHandle(mem_, 0));
+    cell_ = c;
+  }
+  Value(const Value&) = default;
+  Value& operator=(const Value&) = default;
+  // A moved-from Value holds nothing (as its SharedMemory): no pointer into a mapping it
+  // no longer keeps.
+  Value(Value&& o) noexcept
+      : mem_(std::move(o.mem_)),
+        lock_(std::move(o.lock_)),
+        cell_(std::exchange(o.cell_, nullptr)) {}
+  Value& operator=(Value&& o) noexcept {
+    mem_ = std::move(o.mem_);
+    lock_ = std::move(o.lock_);
+    cell_ = std::exchange(o.cell_, nullptr);
+    return *this;
   }
 
   /// The value (read under the lock unless made with lock = false).
@@ -74,14 +90,17 @@ class Value {
   /// Receives a handle written by save(). Throws ProcessError if it arrived damaged.
   template <class Archive>
   void load(Archive& ar) {
+    cell_ = nullptr;
     ar(mem_);
     if (mem_.size() < sizeof(Cell))
       throw ProcessError("concur::multiprocessing: a Value handle arrived damaged");
     lock_ = RLock(detail::SyncHandle(mem_, 0));
+    cell_ = reinterpret_cast<Cell*>(const_cast<std::byte*>(mem_.data()));
   }
 
  private:
-  Cell* cell() const { return reinterpret_cast<Cell*>(const_cast<std::byte*>(mem_.data())); }
+  // The cell's address, kept beside the mapping that holds it (one load per get() or set()).
+  Cell* cell() const { return cell_; }
   T load_() const {
     T v;
     std::memcpy(static_cast<void*>(&v), static_cast<const void*>(&cell()->value), sizeof(T));
@@ -92,6 +111,7 @@ class Value {
   }
   SharedMemory mem_;
   mutable RLock lock_{detail::SyncHandle{}};
+  Cell* cell_ = nullptr;
 };
 
 }  // namespace concur::multiprocessing
