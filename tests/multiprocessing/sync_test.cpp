@@ -362,3 +362,23 @@ TEST_F(SyncTest, HandlesTravelThroughAQueue) {
   EXPECT_TRUE(e.wait(10s));
   p.join();
 }
+
+TEST_F(SyncTest, CopiesAndMovesOfHandlesReachTheSameWordsAndMovedFromOnesReachNone) {
+  mp::Lock a;
+  mp::Lock b = a;
+  mp::Lock c(std::move(b));
+  EXPECT_THROW(b.lock(), mp::ProcessError);  // moved from: an empty handle, not a dangling one
+  c.lock();
+  EXPECT_TRUE(a.locked());
+  a.release();
+  EXPECT_FALSE(c.locked());
+  mp::Value<long> v(5, false);
+  mp::Value<long> w(std::move(v));
+  mp::Value<long> x = w;
+  x.set(7);
+  EXPECT_EQ(w.get(), 7);
+  mp::Value<long> y(0, false);
+  y = std::move(x);
+  y.set(9);
+  EXPECT_EQ(w.get(), 9);
+}
