@@ -12,10 +12,10 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <random>
 #include <stdexcept>
 #include <system_error>
 
+#include "concur/detail/core/random.hpp"
 #include "multiprocessing/channel.hpp"
 #include "multiprocessing/registry.hpp"
 
@@ -114,10 +114,10 @@ namespace {
 
 // Python's names: "psm_" and 8 random hex digits (secrets.token_hex(4)).
 std::string random_name() {
-  std::random_device rd;
   static constexpr char hex[] = "0123456789abcdef";
+  std::uint64_t bits = concur::detail::random_u64();
   std::string name = "psm_";
-  for (int i = 0; i < 8; ++i) name.push_back(hex[rd() % 16]);
+  for (int i = 0; i < 8; ++i, bits >>= 4) name.push_back(hex[bits & 15]);
   return name;
 }
 

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 
 #include "concur/detail/core/deadline.hpp"
 #include "concur/detail/core/error.hpp"
+#include "concur/detail/core/random.hpp"
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/start_method.hpp"
 #include "multiprocessing/registry.hpp"
@@ -58,16 +58,6 @@ std::string own_cmdline() {
   if (all.empty()) all = "concur-spawned-worker";
   if (all.back() != '\0') all.push_back('\0');
   return all;
-}
-
-// The handshake's nonce. getrandom(), not std::random_device: libstdc++'s probes the CPU with
-// cpuid when constructed, and on a virtual machine every cpuid traps to the hypervisor (~12 us
-// each here: ~30 us per random_device, on every spawn).
-std::uint64_t random_nonce() {
-  std::uint64_t n = 0;
-  while (::getrandom(&n, sizeof n, 0) < 0 && errno == EINTR) {
-  }
-  return n;
 }
 
 int reap(pid_t pid) {
@@ -162,7 +152,7 @@ PendingSpawn launch_spawn() {
     argv.push_back(args.data() + at);
   argv.push_back(nullptr);
 
-  const std::uint64_t nonce = random_nonce();
+  const std::uint64_t nonce = concur::detail::random_u64();
   const std::string mark = std::string(marker) + "=" + std::to_string(child_channel_fd) + "," +
                            std::to_string(::getpid()) + "," + std::to_string(nonce) + "," +
                            (may_arm_parent_death_signal() ? "1" : "0");

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <set>
 #include <thread>
 
 #include "concur/detail/core/deadline.hpp"
@@ -14,6 +16,7 @@
 #include "concur/detail/core/exit_status.hpp"
 #include "concur/detail/core/fd.hpp"
 #include "concur/detail/core/futex.hpp"
+#include "concur/detail/core/random.hpp"
 #include "concur/errors.hpp"
 #include "support/leak_check.hpp"
 
@@ -145,4 +148,18 @@ TEST(Errors, TimeoutErrorIsARuntimeError) {
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "timed out");
   }
+}
+
+TEST(Random, EveryBitVariesAndNoValueRepeats) {
+  std::set<std::uint64_t> seen;
+  std::uint64_t ones = 0, zeros = 0;
+  for (int i = 0; i < 256; ++i) {
+    const std::uint64_t v = concur::detail::random_u64();
+    seen.insert(v);
+    ones |= v;
+    zeros |= ~v;
+  }
+  EXPECT_EQ(seen.size(), 256u);  // a repeat among 256 draws of 64 bits: p ~ 2^-49
+  EXPECT_EQ(ones, ~std::uint64_t{0}) << "some bit was never 1";
+  EXPECT_EQ(zeros, ~std::uint64_t{0}) << "some bit was never 0";
 }
