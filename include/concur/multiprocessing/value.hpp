@@ -51,14 +51,17 @@ class Value {
     lock_ = RLock(detail::SyncHandle(mem_, 0));
     cell_ = c;
   }
+  /// Another handle to the same shared value and lock (both see every change). Never throws.
   Value(const Value&) = default;
+  /// Makes this a handle to `o`'s shared value and lock. Never throws.
   Value& operator=(const Value&) = default;
-  // A moved-from Value holds nothing (as its SharedMemory): no pointer into a mapping it
-  // no longer keeps.
+  /// Takes `o`'s handle; a moved-from Value holds nothing (as its SharedMemory: no pointer into
+  /// a mapping it no longer keeps) and may only be assigned to or destroyed.
   Value(Value&& o) noexcept
       : mem_(std::move(o.mem_)),
         lock_(std::move(o.lock_)),
         cell_(std::exchange(o.cell_, nullptr)) {}
+  /// Takes `o`'s handle, dropping this one's; `o` then holds nothing.
   Value& operator=(Value&& o) noexcept {
     mem_ = std::move(o.mem_);
     lock_ = std::move(o.lock_);
