@@ -1,6 +1,5 @@
 #include "multiprocessing/channel.hpp"
 
-#include <sched.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -90,24 +89,20 @@ std::size_t recv_collect(int sock, char* p, std::size_t n, FdList& fds) {
   return got;
 }
 
-// The first read of a frame's block. With `poll_for`, it first tries non-blocking reads, giving
-// the core away (sched_yield) between them, until that much time has passed: a worker waiting
-// for the next task of a caller that submits one at a time finds it there without sleeping,
-// and a sleeping process costs a wake-up (tens of microseconds on a virtual machine) before it
-// runs. Then, or without `poll_for`, it blocks. Returns the bytes read (0 at end of stream).
+// The first read of a frame's block. With `poll_for`, it polls that long first (recv_polling()):
+// a worker waiting for the next task of a caller that submits one at a time finds it there
+// without sleeping. Then, or without `poll_for`, it blocks. Returns the bytes read (0 at end of
+// stream).
 std::size_t recv_block_start(int sock, char* p, FdList& fds, std::chrono::microseconds poll_for) {
   constexpr const char* what = "concur::multiprocessing: recvmsg";
   Received r;
-  r.would_block = true;
   if (poll_for.count() > 0) {
     const auto until = std::chrono::steady_clock::now() + poll_for;
-    for (;;) {
-      r = recv_with_fds(sock, p, block_size, &fds, what, MSG_DONTWAIT);
-      if (!r.would_block || std::chrono::steady_clock::now() >= until) break;
-      ::sched_yield();
-    }
+    r = recv_polling(sock, p, block_size, &fds, what,
+                     [&] { return std::chrono::steady_clock::now() < until; });
+  } else {
+    r = recv_with_fds(sock, p, block_size, &fds, what);
   }
-  if (r.would_block) r = recv_with_fds(sock, p, block_size, &fds, what);
   if (r.truncated) malformed("file descriptors truncated");
   if (fds.size() > max_frame_fds) malformed("too many file descriptors");
   return r.bytes;

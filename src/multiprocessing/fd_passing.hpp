@@ -10,6 +10,8 @@
 // Thread safety: one sender and one receiver per socket at a time.
 #pragma once
 
+#include <sched.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -49,5 +51,22 @@ struct Received {
 /// `what`. `flags` adds to MSG_CMSG_CLOEXEC (e.g. MSG_DONTWAIT).
 Received recv_with_fds(int sock, void* p, std::size_t n, FdList* fds, const char* what,
                        int flags = 0);
+
+/// recv_with_fds() for a reader that expects bytes within microseconds: non-blocking reads,
+/// the core given away (sched_yield) between them, while `keep_polling()` says so; then one
+/// blocking read. Caught by the poll, a message costs no sleep and no wake-up of this process
+/// (tens of microseconds on a virtual machine), and on a loaded machine the yield lets the peer
+/// run on this core now. A pipe end (no MSG_DONTWAIT for read(2)) blocks in the first read.
+template <class KeepPolling>
+Received recv_polling(int sock, void* p, std::size_t n, FdList* fds, const char* what,
+                      KeepPolling keep_polling) {
+  Received r = recv_with_fds(sock, p, n, fds, what, MSG_DONTWAIT);
+  while (r.would_block && keep_polling()) {
+    ::sched_yield();
+    r = recv_with_fds(sock, p, n, fds, what, MSG_DONTWAIT);
+  }
+  if (r.would_block) r = recv_with_fds(sock, p, n, fds, what);
+  return r;
+}
 
 }  // namespace concur::multiprocessing::detail

@@ -1,7 +1,6 @@
 // Python's connection framing over a stream socket (or a pipe), with fds beside it.
 #include "multiprocessing/frame.hpp"
 
-#include <sched.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -42,20 +41,13 @@ std::size_t recv_some(int sock, char* p, std::size_t n, FdList* fds) {
   return r.bytes;
 }
 
-// The first read of a frame: polls (a non-blocking read after each sched_yield(), as the sync
-// cores' spin.hpp waits: kYields of them) before it blocks. A request's answer, or a stream's
-// next message, usually arrives within microseconds; caught by the poll it costs no sleep and
-// no wake-up of this process, which is most of a small message's round trip (more still on a
-// loaded machine, where the yield also lets the peer run on this core now). A pipe end (no
-// MSG_DONTWAIT for read(2)) simply blocks in the first read.
+// The first read of a frame polls (recv_polling(): kYields yields, as the sync cores' spin.hpp
+// waits) before it blocks: a request's answer, or a stream's next message, usually arrives
+// within microseconds.
 std::size_t recv_first(int sock, char* p, std::size_t n, FdList* fds) {
-  constexpr const char* what = "concur::multiprocessing: Connection: recvmsg";
-  Received r = recv_with_fds(sock, p, n, fds, what, MSG_DONTWAIT);
-  for (int i = 0; r.would_block && i < concur::detail::sync::kYields; ++i) {
-    ::sched_yield();
-    r = recv_with_fds(sock, p, n, fds, what, MSG_DONTWAIT);
-  }
-  if (r.would_block) r = recv_with_fds(sock, p, n, fds, what);
+  int yields = 0;
+  const Received r = recv_polling(sock, p, n, fds, "concur::multiprocessing: Connection: recvmsg",
+                                  [&] { return yields++ < concur::detail::sync::kYields; });
   if (r.truncated) protocol_error("too many file descriptors in one message");
   return r.bytes;
 }

@@ -21,6 +21,7 @@
 
 #include "concur/detail/core/deadline.hpp"
 #include "concur/detail/core/error.hpp"
+#include "concur/detail/core/fd.hpp"
 #include "concur/detail/core/random.hpp"
 #include "concur/multiprocessing/errors.hpp"
 #include "concur/multiprocessing/start_method.hpp"
@@ -40,20 +41,22 @@ constexpr char hello_magic[8] = {'C', 'O', 'N', 'C', 'U', 'R', 'S', 'P'};
 std::atomic<bool> freeze_called{false};
 bool spawned = false;
 
-// This program's argv as /proc/self/cmdline has it: each argument NUL-terminated. (read(), not
-// an ifstream: the first ifstream of a program pays for its locale set-up.)
+// This program's argv as /proc/self/cmdline has it: each argument NUL-terminated. (The core's
+// read_all(), not an ifstream: the first ifstream of a program pays for its locale set-up.)
 std::string own_cmdline() {
   std::string all;
-  const int fd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    char buf[4096];
-    for (;;) {
-      const ssize_t r = ::read(fd, buf, sizeof buf);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      all.append(buf, static_cast<std::size_t>(r));
+  const concur::detail::UniqueFd fd(::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC));
+  if (fd) {
+    std::size_t got = 0;
+    try {
+      for (std::size_t size = 4096;; size *= 2) {
+        all.resize(size);
+        got += concur::detail::read_all(fd.get(), all.data() + got, size - got);
+        if (got < size) break;
+      }
+    } catch (const std::system_error&) {  // unreadable: what was read, or the fallback name
     }
-    ::close(fd);
+    all.resize(got);
   }
   if (all.empty()) all = "concur-spawned-worker";
   if (all.back() != '\0') all.push_back('\0');

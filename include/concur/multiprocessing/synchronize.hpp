@@ -155,10 +155,7 @@ class Lock {
   /// A snapshot: true while some process holds it.
   bool locked() const;
   /// Lockable: acquire() without a timeout.
-  void lock() {
-    if (!detail::robust_try_lock(w_().word)) [[unlikely]]
-      detail::robust_lock_slow(w_().word, detail::Deadline::never());
-  }
+  void lock() { detail::robust_lock(w_().word, detail::Deadline::never()); }
   /// Lockable: acquire(false), without waiting.
   bool try_lock() { return detail::robust_try_lock(w_().word); }
   /// Lockable: release().
