@@ -20,6 +20,18 @@ namespace {
 
 class BigData : public concur::test::NoLeakTest {};
 
+// Sums each of `parts` in the pool's workers (one task each): every sum must be the parent's
+// own sum of that part. `label` names the round in a failure.
+void expect_worker_sums(mp::Pool& pool, const std::vector<std::vector<std::int64_t>>& parts,
+                        std::size_t label) {
+  const auto sums = pool.map(
+      +[](std::vector<std::int64_t> v) { return std::accumulate(v.begin(), v.end(), 0ll); }, parts,
+      1);
+  ASSERT_EQ(sums.size(), parts.size()) << label;
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    EXPECT_EQ(sums[i], std::accumulate(parts[i].begin(), parts[i].end(), 0ll)) << label;
+}
+
 std::string bytes_of(std::uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); }
 
 }  // namespace
@@ -150,12 +162,7 @@ TEST_F(BigData, MapOfBigVectorsGivesTheSameSumsCallAfterCall) {
       parts[i].assign(200'000 + 1000 * static_cast<std::size_t>(round), 0);
       std::iota(parts[i].begin(), parts[i].end(), static_cast<std::int64_t>(i + round));
     }
-    const auto sums = pool.map(
-        +[](std::vector<std::int64_t> v) { return std::accumulate(v.begin(), v.end(), 0ll); },
-        parts, 1);
-    ASSERT_EQ(sums.size(), 2u);
-    for (std::size_t i = 0; i < 2; ++i)
-      EXPECT_EQ(sums[i], std::accumulate(parts[i].begin(), parts[i].end(), 0ll)) << round;
+    expect_worker_sums(pool, parts, static_cast<std::size_t>(round));
   }
 }
 
@@ -264,11 +271,6 @@ TEST_F(BigData, WorkersSeeEveryCallsOwnBytesThroughRecycledMemfds) {
   for (const std::size_t n : {300'000u, 300'000u, 3'000'000u, 300'000u, 300'000u}) {
     std::vector<std::vector<std::int64_t>> parts(2, std::vector<std::int64_t>(n));
     for (auto& p : parts) std::iota(p.begin(), p.end(), ++seed);
-    const auto sums = pool.map(
-        +[](std::vector<std::int64_t> v) { return std::accumulate(v.begin(), v.end(), 0ll); },
-        parts, 1);
-    ASSERT_EQ(sums.size(), 2u);
-    for (std::size_t i = 0; i < 2; ++i)
-      EXPECT_EQ(sums[i], std::accumulate(parts[i].begin(), parts[i].end(), 0ll)) << n;
+    expect_worker_sums(pool, parts, n);
   }
 }
