@@ -95,14 +95,7 @@ std::size_t recv_collect(int sock, char* p, std::size_t n, FdList& fds) {
 // stream).
 std::size_t recv_block_start(int sock, char* p, FdList& fds, std::chrono::microseconds poll_for) {
   constexpr const char* what = "concur::multiprocessing: recvmsg";
-  Received r;
-  if (poll_for.count() > 0) {
-    const auto until = std::chrono::steady_clock::now() + poll_for;
-    r = recv_polling(sock, p, block_size, &fds, what,
-                     [&] { return std::chrono::steady_clock::now() < until; });
-  } else {
-    r = recv_with_fds(sock, p, block_size, &fds, what);
-  }
+  const Received r = recv_polling(sock, p, block_size, &fds, what, poll_for);
   if (r.truncated) malformed("file descriptors truncated");
   if (fds.size() > max_frame_fds) malformed("too many file descriptors");
   return r.bytes;

@@ -1,6 +1,7 @@
 // sendmsg/recvmsg with SCM_RIGHTS: see fd_passing.hpp.
 #include "multiprocessing/fd_passing.hpp"
 
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -120,6 +121,19 @@ Received recv_with_fds(int sock, void* p, std::size_t n, FdList* fds, const char
     }
     return {static_cast<std::size_t>(r), (msg.msg_flags & MSG_CTRUNC) != 0, false};
   }
+}
+
+Received recv_polling(int sock, void* p, std::size_t n, FdList* fds, const char* what,
+                      std::chrono::microseconds poll_for) {
+  if (poll_for.count() <= 0) return recv_with_fds(sock, p, n, fds, what);
+  const auto until = std::chrono::steady_clock::now() + poll_for;
+  Received r = recv_with_fds(sock, p, n, fds, what, MSG_DONTWAIT);
+  while (r.would_block && std::chrono::steady_clock::now() < until) {
+    ::sched_yield();
+    r = recv_with_fds(sock, p, n, fds, what, MSG_DONTWAIT);
+  }
+  if (r.would_block) r = recv_with_fds(sock, p, n, fds, what);
+  return r;
 }
 
 }  // namespace concur::multiprocessing::detail

@@ -10,10 +10,10 @@
 // Thread safety: one sender and one receiver per socket at a time.
 #pragma once
 
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -53,20 +53,12 @@ Received recv_with_fds(int sock, void* p, std::size_t n, FdList* fds, const char
                        int flags = 0);
 
 /// recv_with_fds() for a reader that expects bytes within microseconds: non-blocking reads,
-/// the core given away (sched_yield) between them, while `keep_polling()` says so; then one
-/// blocking read. Caught by the poll, a message costs no sleep and no wake-up of this process
-/// (tens of microseconds on a virtual machine), and on a loaded machine the yield lets the peer
-/// run on this core now. A pipe end (no MSG_DONTWAIT for read(2)) blocks in the first read.
-template <class KeepPolling>
+/// the core given away (sched_yield) between them, for up to `poll_for`; then one blocking
+/// read. Caught by the poll, a message costs no sleep and no wake-up of this process (80–100 µs
+/// on a virtual machine, measured: most of a blocking round trip), and on a loaded machine the
+/// yield lets the peer run on this core now. A zero `poll_for` is one blocking read. A pipe end
+/// (no MSG_DONTWAIT for read(2)) blocks in the first read.
 Received recv_polling(int sock, void* p, std::size_t n, FdList* fds, const char* what,
-                      KeepPolling keep_polling) {
-  Received r = recv_with_fds(sock, p, n, fds, what, MSG_DONTWAIT);
-  while (r.would_block && keep_polling()) {
-    ::sched_yield();
-    r = recv_with_fds(sock, p, n, fds, what, MSG_DONTWAIT);
-  }
-  if (r.would_block) r = recv_with_fds(sock, p, n, fds, what);
-  return r;
-}
+                      std::chrono::microseconds poll_for);
 
 }  // namespace concur::multiprocessing::detail
