@@ -29,7 +29,7 @@ UniqueFd dup_cloexec(int fd) {
 }
 
 void check_open(const QueueImpl& q, const char* what) {
-  if (q.closed)
+  if (q.closed.load(std::memory_order_relaxed))
     throw std::invalid_argument(std::string("concur::multiprocessing: ") + what +
                                 " on a closed Queue");
 }
@@ -106,10 +106,7 @@ int ByteQueue::rx_() const { return impl_().rx.get(); }
 void ByteQueue::put(Payload body, FdList fds, bool block, std::optional<Duration> timeout) {
   concur::detail::check_timeout(timeout);
   QueueImpl& q = impl_();
-  {
-    std::lock_guard lock(q.m);
-    check_open(q, "put()");
-  }
+  check_open(q, "put()");
   if (fds.size() > kMaxItemFds)
     throw ProcessError("concur::multiprocessing: a Queue item may carry at most 250 handles");
   Pending p;
@@ -132,10 +129,7 @@ void ByteQueue::put(Payload body, FdList fds, bool block, std::optional<Duration
 bool ByteQueue::get(QueueItem& item, bool block, std::optional<Duration> timeout) {
   concur::detail::check_timeout(timeout);
   QueueImpl& q = impl_();
-  {
-    std::lock_guard lock(q.m);
-    check_open(q, "get()");
-  }
+  check_open(q, "get()");
   item.reset();
   const Deadline deadline = block ? Deadline::after(timeout) : Deadline::after(Duration::zero());
   return q.get(item, deadline);

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -84,9 +85,13 @@ void QueueImpl::release_user() {
 }
 
 void QueueImpl::put(Pending p) {
+  // Nothing of ours is buffered: the item may go straight into the ring (no mutex taken).
+  const bool tried = buffered.load(std::memory_order_acquire) == 0;
+  if (tried && try_push(p) == PushResult::done) return;
   std::unique_lock lock(m);
-  if (backlog.empty() && try_push(p) == PushResult::done) return;
+  if (!tried && backlog.empty() && try_push(p) == PushResult::done) return;
   backlog.push_back(std::move(p));
+  buffered.fetch_add(1, std::memory_order_relaxed);
   if (feeder_running) return;
   if (feeder.joinable()) feeder.join();  // a finished run: at most in its epilogue
   feeder_running = true;
@@ -99,13 +104,18 @@ void QueueImpl::put(Pending p) {
   } catch (...) {
     feeder_running = false;
     backlog.pop_back();
+    buffered.fetch_sub(1, std::memory_order_relaxed);
     throw;
   }
 }
 
 void QueueImpl::feed() {
+  // Up to this many buffered items go into the ring under one taking of its lock: a producer
+  // far ahead of its readers then costs the shared lock one hand-off per batch, not per item.
+  constexpr std::size_t batch = 64;
   for (;;) {
-    Pending* front = nullptr;
+    Pending* items[batch];
+    std::size_t n = 0;
     {
       std::lock_guard lock(m);
       if (backlog.empty()) {
@@ -113,25 +123,27 @@ void QueueImpl::feed() {
         drained.notify_all();
         return;
       }
-      front = &backlog.front();  // stays put: other threads only push_back
+      // They stay put: other threads only push_back (which moves no element of a deque).
+      n = std::min(batch, backlog.size());
+      for (std::size_t i = 0; i < n; ++i) items[i] = &backlog[i];
     }
+    std::size_t pushed = 1;
     try {
-      push_blocking(*front);
+      pushed = push_some(items, n);
     } catch (const std::exception& e) {
       // As Python's feeder: report and drop the item; the queue goes on.
       std::fprintf(stderr, "concur::multiprocessing: Queue feeder dropped an item: %s\n", e.what());
-      QueueShared& s = shared();
-      s.count.fetch_sub(1);
-      if (s.joinable) s.unfinished.fetch_sub(1);
+      uncount_dropped();
     }
     std::lock_guard lock(m);
-    backlog.pop_front();
+    for (std::size_t i = 0; i < pushed; ++i) backlog.pop_front();
+    buffered.fetch_sub(pushed, std::memory_order_release);
   }
 }
 
 void QueueImpl::close() {
   std::lock_guard lock(m);
-  closed = true;
+  closed.store(true, std::memory_order_relaxed);
 }
 
 void QueueImpl::join_thread() {

@@ -91,8 +91,12 @@ struct QueueImpl : std::enable_shared_from_this<QueueImpl> {
   bool pop_locked(QueueItem& out);
   /// One push attempt: takes the lock, pushes, wakes a reader. Never sleeps (beyond the lock).
   PushResult try_push(Pending& p);
-  /// Pushes, sleeping while the ring (or the fd socket) is full. Used by the feeder.
-  void push_blocking(Pending& p);
+  /// Pushes the first of `items` (sleeping while the ring or the fd socket is full), then as
+  /// many of the others as fit, under one taking of the lock. Returns how many it pushed (at
+  /// least one); throws what pushing the first one threw. Used by the feeder.
+  std::size_t push_some(Pending* const* items, std::size_t n);
+  /// An item put() counted will never reach the ring (the feeder dropped it): uncounts it.
+  void uncount_dropped() noexcept;
   bool get(QueueItem& out, const Deadline& deadline);
 
   // Per-process buffer and feeder (queue_feeder.cpp).
@@ -113,9 +117,13 @@ struct QueueImpl : std::enable_shared_from_this<QueueImpl> {
   std::mutex m;
   std::condition_variable drained;
   std::deque<Pending> backlog;
+  // backlog.size(), read without `m` by put(): 0 means every item this process put is in the
+  // ring, so the next one may go straight there. Written under `m`; the feeder lowers it only
+  // after the items are in the ring (release), put() reads it with acquire.
+  std::atomic<std::size_t> buffered{0};
   std::thread feeder;
   bool feeder_running = false;
-  bool closed = false;
+  std::atomic<bool> closed{false};  // set under `m`; read without it by put() and get()
   bool cancel_join = false;
 };
 

@@ -161,18 +161,24 @@ QueueImpl::PushResult QueueImpl::try_push(Pending& p) {
   return r;
 }
 
-void QueueImpl::push_blocking(Pending& p) {
+std::size_t QueueImpl::push_some(Pending* const* items, std::size_t n) {
   QueueShared& s = shared();
   for (;;) {
     robust_lock(s.lock, Deadline::never());
     LockGuard g(s.lock);
     const std::uint32_t space = s.space_seq.load(std::memory_order_relaxed);
-    const PushResult r = push_locked(p);
+    const PushResult r = push_locked(*items[0]);  // throws: nothing pushed, the caller drops it
     if (r == PushResult::done) {
+      std::size_t pushed = 1;
+      try {
+        while (pushed < n && push_locked(*items[pushed]) == PushResult::done) ++pushed;
+      } catch (...) {
+        // Not pushed; it comes first in the next call, which reports it.
+      }
       const std::uint32_t waiters = s.get_waiters.load(std::memory_order_relaxed);
       g.unlock();
-      if (waiters != 0) futex_wake(s.items_seq, 1, true);
-      return;
+      if (waiters != 0) futex_wake(s.items_seq, static_cast<int>(pushed), true);
+      return pushed;
     }
     if (r == PushResult::socket_full) {
       g.unlock();
@@ -185,6 +191,13 @@ void QueueImpl::push_blocking(Pending& p) {
     futex_wait_until(s.space_seq, space, Deadline::after(std::chrono::milliseconds(200)), true);
     s.space_waiters.fetch_sub(1, std::memory_order_relaxed);
   }
+}
+
+void QueueImpl::uncount_dropped() noexcept {
+  QueueShared& s = shared();
+  s.count.fetch_sub(1);
+  if (s.put_waiters.load() != 0) futex_wake(s.count, 1, true);
+  if (s.joinable && s.unfinished.fetch_sub(1) == 1) futex_wake(s.unfinished, INT_MAX, true);
 }
 
 bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {

@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/leak_check.hpp"
@@ -197,6 +198,41 @@ TEST_F(QueueTest, ManyProducersAndConsumersLoseAndDuplicateNothing) {
   EXPECT_EQ(std::set<int>(all.begin(), all.end()).size(), 4000u);
   EXPECT_EQ(*all.begin(), 0);
   EXPECT_EQ(*all.rbegin(), 3999);
+}
+
+// put() goes straight into the ring while nothing of this process is buffered, and through
+// the feeder (which pushes in batches) while something is: a thread's items must still reach
+// the reader in the order it put them, whichever way each one went. 2 x 60,000 items overflow
+// the ring (8,192 of them fit) many times while a reader drains it concurrently.
+TEST_F(QueueTest, EachThreadsItemsArriveInItsOrderWhileTheRingFillsAndDrains) {
+  constexpr std::int64_t kPerThread = 60'000;
+  mp::Queue<std::int64_t> q;
+  mp::Queue<std::int64_t> result;
+  mp::Process reader(
+      [](mp::Queue<std::int64_t> in, mp::Queue<std::int64_t> out) {
+        std::int64_t next[2] = {0, 0}, in_order = 0;
+        for (std::int64_t i = 0; i < 2 * kPerThread; ++i) {
+          const std::int64_t v = in.get(true, 30s);
+          const auto thread = static_cast<std::size_t>(v >> 32);
+          if (thread < 2 && (v & 0xffffffff) == next[thread]) {
+            ++in_order;
+            ++next[thread];
+          }
+        }
+        out.put(in_order);
+      },
+      q, result);
+  reader.start();
+  auto produce = [&q](std::int64_t thread) {
+    for (std::int64_t i = 0; i < kPerThread; ++i) q.put(thread << 32 | i);
+  };
+  std::thread other(produce, 1);
+  produce(0);
+  other.join();
+  EXPECT_EQ(result.get(true, 60s), 2 * kPerThread);
+  reader.join();
+  EXPECT_EQ(reader.exitcode(), 0);
+  EXPECT_TRUE(q.empty());
 }
 
 TEST_F(QueueTest, JoinableQueueJoinWaitsForTaskDoneInOtherProcesses) {
