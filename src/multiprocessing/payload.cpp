@@ -18,6 +18,7 @@
 
 #include "concur/detail/core/error.hpp"
 #include "concur/multiprocessing/errors.hpp"
+#include "multiprocessing/payload_copy.hpp"
 #include "multiprocessing/payload_kept.hpp"
 #include "multiprocessing/registry.hpp"
 
@@ -240,7 +241,7 @@ void Payload::append(const void* data, std::size_t n) {
   }
   if (recyclable_) {
     grow_to(size_ + n);
-    std::memcpy(const_cast<char*>(map_) + size_, p, n);
+    stream_copy(const_cast<char*>(map_) + size_, p, n);  // a big one bypasses the cache
     size_ += n;
     return;
   }

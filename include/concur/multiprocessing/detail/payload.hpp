@@ -15,11 +15,12 @@
 //
 // A pool task's body may instead be *recyclable* (set_recyclable(), before the first byte): its
 // memfd comes from a small process-wide stock of memfds this process keeps mapped for writing,
-// is written with memcpy (no page allocation, no syscall, once the memfd has held that many
-// bytes before) and goes back to the stock when the payload is destroyed or cleared. Such a
-// memfd is sealed only against shrinking (the receiver's safety: it cannot be made to fault),
-// not against writing; so only a sender that knows the receiver is done with the bytes when
-// the payload goes may use it (a pool's task: the worker drops its body before it replies).
+// is written through that mapping (no page allocation, no syscall, once the memfd has held that
+// many bytes before; a big copy with non-temporal stores) and goes back to the stock when the
+// payload is destroyed or cleared. Such a memfd is sealed only against shrinking (the
+// receiver's safety: it cannot be made to fault), not against writing; so only a sender that
+// knows the receiver is done with the bytes when the payload goes may use it (a pool's task:
+// the worker drops its body before it replies).
 // A pool worker keeps its mapping of such a memfd between messages (a warm pool maps nothing
 // per task; src/multiprocessing/payload_kept.hpp), and the parent punches out the pages of one
 // it stops recycling, so a mapping a worker kept of it holds no memory.
