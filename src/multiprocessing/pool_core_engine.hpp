@@ -9,13 +9,13 @@
 // The direct path: while the dispatch thread sleeps, each idle worker has an open Door. A
 // submitter of one task that finds an open door sends the task to that worker itself (under
 // the mutex, after marking it started) and leaves it in the door. Then either the thread that
-// waits for the task's future reads the reply itself (read_reply(): it takes the worker's
-// channel out of the dispatch thread's epoll set meanwhile, spins briefly, then blocks in
-// poll), or the dispatch thread, woken by the reply (or EOF), closes the doors, takes their
-// tasks over as the workers' current ones and handles the reply as usual. A round trip then
-// costs no hop through the dispatch thread at all: submit -> worker -> waiter. A door being
-// read stays lent until its reader is done (the dispatch thread skips it and is woken after);
-// a reader that sees EOF or garbage leaves the worker's death to the dispatch thread.
+// waits for the task's future reads the reply itself (read_reply(): it mutes the worker's
+// channel in the dispatch thread's epoll set meanwhile, then blocks in poll), or the dispatch
+// thread, woken by the reply (or EOF), closes the doors, takes their tasks over as the workers'
+// current ones and handles the reply as usual. A round trip then costs no hop through the dispatch
+// thread at all: submit -> worker -> waiter. A door being read stays lent until its reader is done
+// (the dispatch thread skips it and is woken after); a reader that sees EOF or garbage leaves the
+// worker's death to the dispatch thread.
 //
 // The steps live in three files: pool_core_workers.cpp (starting, reaping, retiring and
 // replacing workers), pool_core_dispatch.cpp (choosing the next task and sending it),
@@ -177,6 +177,10 @@ struct ProcessPoolCore::Impl final : ReplyReader {
   /// Adds (or removes) a worker's channel to (from) the dispatch thread's epoll set.
   void watch(std::size_t slot, int fd) const noexcept;
   void unwatch(int fd) const noexcept;
+  /// While a waiter reads a worker's reply: its channel reports no reply to the dispatch
+  /// thread (only a hang-up, once), then reports again.
+  void mute(std::size_t slot, int fd) const noexcept;
+  void unmute(std::size_t slot, int fd) const noexcept;
   std::size_t index_of(const Slot& s) const { return static_cast<std::size_t>(&s - slots.data()); }
 
   // ---- replies and the loop (pool_core_replies.cpp) ----

@@ -2,13 +2,15 @@
 // that worker, and a thread waiting in result() reads the worker's reply itself. These tests
 // check that every semantic survives it: timeouts while the waiter reads, several waiters on
 // one future, callbacks run once, many submitting threads, max_tasks_per_child counted per
-// task, and a worker dying under a waiting reader.
+// task, a worker dying under a waiting reader, and a reply nobody waits for after one a waiter
+// read (the dispatch thread must hear of it again).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <future>
+#include <memory>
 #include <set>
 #include <thread>
 #include <vector>
@@ -116,4 +118,24 @@ TEST_F(ProcessPoolDirect, WorkerDyingUnderAWaitingReaderFailsOnlyThatFuture) {
                 .result(30s),
             42);  // replaced
   EXPECT_EQ(pool.pids().size(), 1u);
+}
+
+TEST_F(ProcessPoolDirect, AReplyNobodyWaitsForStillCompletesAfterAWaiterReadTheLastOne) {
+  ProcessPoolExecutor pool(1);
+  for (int round = 0; round < 20; ++round) {
+    // A waiter reads this reply itself: the worker's channel is muted for the dispatch thread
+    // meanwhile, and must report again afterwards.
+    ASSERT_EQ(pool.submit(
+                      +[](int x) { return x + 1; }, round)
+                  .result(30s),
+              round + 1);
+    // Nobody waits for this one: only the dispatch thread can read its reply.
+    auto seen = std::make_shared<std::promise<int>>();  // outlives a failed wait
+    std::future<int> value = seen->get_future();
+    pool.submit(
+            +[](int x) { return 2 * x; }, round)
+        .add_done_callback([seen](const Future<int>& f) { seen->set_value(f.result()); });
+    ASSERT_EQ(value.wait_for(30s), std::future_status::ready) << round;
+    EXPECT_EQ(value.get(), 2 * round);
+  }
 }
