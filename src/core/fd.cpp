@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "concur/detail/core/deadline.hpp"
@@ -79,6 +80,18 @@ std::size_t read_all(int fd, void* data, std::size_t n) {
     got += static_cast<std::size_t>(r);
   }
   return got;
+}
+
+std::string read_to_end(int fd, std::size_t cap) {
+  std::string data;
+  std::size_t got = 0;
+  for (std::size_t size = std::min<std::size_t>(cap, 4096);; size = std::min(cap, size * 4)) {
+    data.resize(size);
+    got += read_all(fd, data.data() + got, size - got);
+    if (got < size || size == cap) break;
+  }
+  data.resize(got);
+  return data;
 }
 
 bool wait_readable(int fd, int timeout_ms) {

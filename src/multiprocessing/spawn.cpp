@@ -42,21 +42,15 @@ std::atomic<bool> freeze_called{false};
 bool spawned = false;
 
 // This program's argv as /proc/self/cmdline has it: each argument NUL-terminated. (The core's
-// read_all(), not an ifstream: the first ifstream of a program pays for its locale set-up.)
+// read_to_end(), not an ifstream: the first ifstream of a program pays for its locale set-up.)
 std::string own_cmdline() {
   std::string all;
   const concur::detail::UniqueFd fd(::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC));
   if (fd) {
-    std::size_t got = 0;
     try {
-      for (std::size_t size = 4096;; size *= 2) {
-        all.resize(size);
-        got += concur::detail::read_all(fd.get(), all.data() + got, size - got);
-        if (got < size) break;
-      }
-    } catch (const std::system_error&) {  // unreadable: what was read, or the fallback name
+      all = concur::detail::read_to_end(fd.get());
+    } catch (const std::system_error&) {  // unreadable: the fallback name
     }
-    all.resize(got);
   }
   if (all.empty()) all = "concur-spawned-worker";
   if (all.back() != '\0') all.push_back('\0');

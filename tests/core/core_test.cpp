@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <set>
+#include <string>
+#include <system_error>
 #include <thread>
 
 #include "concur/detail/core/deadline.hpp"
@@ -104,6 +106,22 @@ TEST(Fd, WriteAllAndReadAllMoveMoreThanAPipeBuffer) {
   writer.join();
   got.resize(big.size());
   EXPECT_EQ(got, big);
+}
+
+TEST(Fd, ReadToEndReadsPastItsFirstBufferAndStopsAtTheCap) {
+  auto [a, b] = cd::make_socketpair();
+  std::string big(100'000, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  std::thread writer([&, fd = a.get()] {
+    EXPECT_TRUE(cd::write_all(fd, big.data(), big.size()));
+    ::shutdown(fd, SHUT_WR);
+  });
+  EXPECT_EQ(cd::read_to_end(b.get(), 70'000), big.substr(0, 70'000));  // the rest stays
+  EXPECT_EQ(cd::read_to_end(b.get()), big.substr(70'000));             // then EOF
+  EXPECT_EQ(cd::read_to_end(b.get()), "");
+  EXPECT_EQ(cd::read_to_end(b.get(), 0), "");
+  writer.join();
+  EXPECT_THROW(cd::read_to_end(-1), std::system_error);
 }
 
 TEST(Fd, WriteToClosedPeerReturnsFalseWithoutSigpipe) {

@@ -8,20 +8,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "concur/detail/core/fd.hpp"
+
 namespace concur::cli::run {
 namespace {
-
-std::string read_all(int fd) {
-  std::string data;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::system_error(errno, std::generic_category(), "read");
-    if (n == 0) return data;
-    data.append(buf, static_cast<std::size_t>(n));
-  }
-}
 
 std::vector<std::string> split_lines(const std::string& data, bool comments) {
   std::vector<std::string> lines;
@@ -53,7 +43,7 @@ Inputs collect_inputs(const Options& opts, int stdin_fd) {
         throw UsageError("cannot read jobs file '" + *opts.jobs_file +
                          "': " + std::strerror(errno));
       try {
-        data = read_all(fd);
+        data = detail::read_to_end(fd);
       } catch (const std::system_error& e) {
         ::close(fd);
         throw UsageError("cannot read jobs file '" + *opts.jobs_file + "': " + e.code().message());
@@ -63,7 +53,7 @@ Inputs collect_inputs(const Options& opts, int stdin_fd) {
     } else {
       if (::isatty(stdin_fd))
         throw UsageError("no input: give ::: VALUES, --jobs-file FILE or pipe values on stdin");
-      groups.push_back(split_lines(read_all(stdin_fd), false));
+      groups.push_back(split_lines(detail::read_to_end(stdin_fd), false));
     }
   }
   in.group_count = groups.size();

@@ -25,19 +25,11 @@ namespace {
 std::string read_proc(const std::string& path, std::size_t cap) {
   detail::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return {};
-  std::string data;
-  std::size_t got = 0;
-  for (std::size_t size = std::min<std::size_t>(cap, 4096);; size = std::min(cap, size * 8)) {
-    data.resize(size);
-    try {
-      got += detail::read_all(fd.get(), data.data() + got, size - got);
-    } catch (const std::system_error&) {
-      return {};
-    }
-    if (got < size || size == cap) break;
+  try {
+    return detail::read_to_end(fd.get(), cap);
+  } catch (const std::system_error&) {
+    return {};
   }
-  data.resize(got);
-  return data;
 }
 
 struct Stat {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <utility>
 
 namespace concur::detail {
@@ -60,6 +61,12 @@ bool write_all(int fd, const void* data, std::size_t n);
 /// Reads until `n` bytes, EOF or a reset connection; EINTR is retried. Returns the bytes read
 /// (< n at EOF). Throws std::system_error naming the call on any other error.
 std::size_t read_all(int fd, void* data, std::size_t n);
+
+/// Everything `fd` yields until EOF (or a reset connection), at most `cap` bytes (the rest is
+/// left unread). The buffer grows with what arrives, from 4 KiB: a small /proc file costs one
+/// small allocation, a pipe's 1 GiB costs what it sends. Throws std::system_error naming the
+/// call on a read error.
+std::string read_to_end(int fd, std::size_t cap = std::string::npos);
 
 /// Waits until `fd` is readable (or hung up) for at most `timeout_ms` (-1: forever); EINTR
 /// restarts with the time left. Returns false on timeout. Throws std::system_error.
