@@ -113,38 +113,10 @@ void pwrite_all(int fd, const char* p, std::size_t n, std::size_t at) {
 
 }  // namespace
 
-Payload::Payload(Payload&& o) noexcept
-    : mem_(std::move(o.mem_)),
-      size_(std::exchange(o.size_, 0)),
-      fd_(std::move(o.fd_)),
-      sealed_(std::exchange(o.sealed_, false)),
-      recyclable_(o.recyclable_),
-      map_(std::exchange(o.map_, nullptr)),
-      map_len_(std::exchange(o.map_len_, 0)),
-      kept_(std::exchange(o.kept_, nullptr)) {
-  o.mem_.clear();
-}
-
-Payload& Payload::operator=(Payload&& o) noexcept {
-  if (this != &o) {
-    recycle();
-    unmap();
-    mem_ = std::move(o.mem_);
-    o.mem_.clear();
-    size_ = std::exchange(o.size_, 0);
-    fd_ = std::move(o.fd_);
-    sealed_ = std::exchange(o.sealed_, false);
-    recyclable_ = o.recyclable_;
-    map_ = std::exchange(o.map_, nullptr);
-    map_len_ = std::exchange(o.map_len_, 0);
-    kept_ = std::exchange(o.kept_, nullptr);
-  }
-  return *this;
-}
-
-Payload::~Payload() {
+void Payload::release_file_slow() noexcept {
   recycle();
   unmap();
+  fd_.reset();
 }
 
 void Payload::unmap() const {
@@ -174,15 +146,6 @@ void Payload::recycle() noexcept {
   map_ = nullptr;
   map_len_ = 0;
   give_spare(s);
-}
-
-void Payload::clear() {
-  recycle();
-  unmap();
-  fd_.reset();
-  sealed_ = false;
-  mem_.clear();
-  size_ = 0;
 }
 
 void Payload::grow_to(std::size_t n) {
@@ -228,7 +191,7 @@ void Payload::flush_staging() {
   mem_.clear();
 }
 
-void Payload::append(const void* data, std::size_t n) {
+void Payload::append_slow(const void* data, std::size_t n) {
   if (sealed_) throw ProcessError("concur::multiprocessing: append to a finished payload");
   const char* p = static_cast<const char*>(data);
   if (!fd_) {
@@ -259,8 +222,7 @@ void Payload::append(const void* data, std::size_t n) {
   size_ += n;
 }
 
-void Payload::finish() {
-  if (!fd_ || sealed_) return;
+void Payload::seal() {
   if (!recyclable_) flush_staging();
   // A recycled memfd stays writable (and growable) for its next message: it can only grow.
   // Its seals are added on its first use; F_SEAL_SEAL refuses adding them again.

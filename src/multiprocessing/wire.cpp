@@ -9,24 +9,13 @@
 
 namespace concur::multiprocessing::detail {
 
-FdList& FdList::operator=(FdList&& o) noexcept {
-  if (this != &o) {
-    clear();
-    fds_ = std::move(o.fds_);
-    o.fds_.clear();
-  }
-  return *this;
-}
-
-FdList::~FdList() { clear(); }
-
 std::vector<int> FdList::release() {
   std::vector<int> out = std::move(fds_);
   fds_.clear();
   return out;
 }
 
-void FdList::clear() {
+void FdList::close_all() noexcept {
   for (int fd : fds_) concur::detail::close_fd(fd);
   fds_.clear();
 }

@@ -21,7 +21,9 @@ class UniqueFd {
  public:
   UniqueFd() = default;
   explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  ~UniqueFd() { reset(); }
+  ~UniqueFd() {
+    if (fd_ >= 0) reset();
+  }
   UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
   UniqueFd& operator=(UniqueFd&& o) noexcept {
     if (this != &o) reset(std::exchange(o.fd_, -1));

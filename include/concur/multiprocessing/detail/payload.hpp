@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "concur/detail/core/fd.hpp"
 
@@ -45,14 +46,45 @@ class Payload {
   static constexpr std::size_t spill_threshold = 64 * 1024;
 
   Payload() = default;
-  Payload(Payload&& o) noexcept;
-  Payload& operator=(Payload&& o) noexcept;
+  Payload(Payload&& o) noexcept
+      : mem_(std::move(o.mem_)),
+        size_(std::exchange(o.size_, 0)),
+        fd_(std::move(o.fd_)),
+        sealed_(std::exchange(o.sealed_, false)),
+        recyclable_(o.recyclable_),
+        map_(std::exchange(o.map_, nullptr)),
+        map_len_(std::exchange(o.map_len_, 0)),
+        kept_(std::exchange(o.kept_, nullptr)) {
+    o.mem_.clear();
+  }
+  Payload& operator=(Payload&& o) noexcept {
+    if (this != &o) {
+      release_file();
+      mem_ = std::move(o.mem_);
+      o.mem_.clear();
+      size_ = std::exchange(o.size_, 0);
+      fd_ = std::move(o.fd_);
+      sealed_ = std::exchange(o.sealed_, false);
+      recyclable_ = o.recyclable_;
+      map_ = std::exchange(o.map_, nullptr);
+      map_len_ = std::exchange(o.map_len_, 0);
+      kept_ = std::exchange(o.kept_, nullptr);
+    }
+    return *this;
+  }
   Payload(const Payload&) = delete;
   Payload& operator=(const Payload&) = delete;
-  ~Payload();
+  ~Payload() { release_file(); }
 
   /// Appends bytes (spilling to a memfd past the threshold). Throws std::system_error.
-  void append(const void* data, std::size_t n);
+  void append(const void* data, std::size_t n) {
+    if (!fd_ && !sealed_ && size_ + n <= spill_threshold) {  // the common small message
+      mem_.append(static_cast<const char*>(data), n);
+      size_ += n;
+      return;
+    }
+    append_slow(data, n);
+  }
   void append(std::string_view s) { append(s.data(), s.size()); }
   /// Room for `n` bytes in memory, so that appending them reallocates nothing (no-op past the
   /// spill threshold, or once spilled).
@@ -61,7 +93,12 @@ class Payload {
   }
   /// Empties it (an in-memory payload again; a recyclable memfd goes back to the stock, and the
   /// payload stays recyclable).
-  void clear();
+  void clear() {
+    release_file();
+    sealed_ = false;
+    mem_.clear();
+    size_ = 0;
+  }
   /// Makes the memfd this payload spills to a recycled one (see above). Only before the first
   /// append.
   void set_recyclable() { recyclable_ = true; }
@@ -76,7 +113,9 @@ class Payload {
 
   /// Writes out the staged bytes and seals the memfd (no-op when not spilled); after it the
   /// payload is read-only. Idempotent. Throws std::system_error.
-  void finish();
+  void finish() {
+    if (fd_ && !sealed_) seal();
+  }
   /// The sealed memfd (after finish()), or -1 when the bytes are in memory.
   int memfd() const { return fd_.get(); }
 
@@ -108,6 +147,14 @@ class Payload {
   void grow_to(std::size_t n);
   /// Recyclable: gives the memfd and its mapping back to the stock.
   void recycle() noexcept;
+  /// Gives up the memfd and its mapping (recycled, kept or unmapped): a no-op, inline, for
+  /// the in-memory payloads of small messages.
+  void release_file() noexcept {
+    if (fd_ || map_ != nullptr) release_file_slow();
+  }
+  void release_file_slow() noexcept;
+  void append_slow(const void* data, std::size_t n);
+  void seal();
 
   std::string mem_;  // in memory: all the bytes; spilled: the staging buffer (not recyclable)
   std::size_t size_ = 0;

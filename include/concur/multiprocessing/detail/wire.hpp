@@ -46,16 +46,26 @@ class FdList {
   FdList(const FdList&) = delete;
   FdList& operator=(const FdList&) = delete;
   FdList(FdList&& o) noexcept : fds_(std::move(o.fds_)) { o.fds_.clear(); }
-  FdList& operator=(FdList&& o) noexcept;
-  ~FdList();
+  FdList& operator=(FdList&& o) noexcept {
+    if (this != &o) {
+      clear();
+      fds_ = std::move(o.fds_);
+      o.fds_.clear();
+    }
+    return *this;
+  }
+  ~FdList() { clear(); }
   void push(int fd) { fds_.push_back(fd); }  // takes ownership
   const std::vector<int>& fds() const { return fds_; }
   std::size_t size() const { return fds_.size(); }
   bool empty() const { return fds_.empty(); }
   std::vector<int> release();  // gives up ownership
-  void clear();                // closes all
+  void clear() noexcept {      // closes all
+    if (!fds_.empty()) close_all();
+  }
 
  private:
+  void close_all() noexcept;
   std::vector<int> fds_;
 };
 
