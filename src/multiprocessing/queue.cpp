@@ -119,9 +119,7 @@ void ByteQueue::put(Payload body, FdList fds, bool block, std::optional<Duration
   try {
     q.put(std::move(p));
   } catch (...) {
-    if (s.joinable) s.unfinished.fetch_sub(1, std::memory_order_relaxed);
-    s.count.fetch_sub(1, std::memory_order_seq_cst);
-    if (s.put_waiters.load(std::memory_order_seq_cst) != 0) futex_wake(s.count, 1, true);
+    q.uncount_dropped();
     throw;
   }
 }

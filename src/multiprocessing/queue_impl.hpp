@@ -95,7 +95,8 @@ struct QueueImpl : std::enable_shared_from_this<QueueImpl> {
   /// many of the others as fit, under one taking of the lock. Returns how many it pushed (at
   /// least one); throws what pushing the first one threw. Used by the feeder.
   std::size_t push_some(Pending* const* items, std::size_t n);
-  /// An item put() counted will never reach the ring (the feeder dropped it): uncounts it.
+  /// An item put() counted will never reach the ring (put() failed to buffer it, or the
+  /// feeder dropped it): uncounts it, waking a bounded put() and a join() that wait for it.
   void uncount_dropped() noexcept;
   bool get(QueueItem& out, const Deadline& deadline);
 
