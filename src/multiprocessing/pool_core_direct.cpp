@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "multiprocessing/pool_core_engine.hpp"
 
@@ -29,13 +30,18 @@ bool await_readable(int fd, const concur::detail::Deadline& deadline) {
   }
 }
 
+// One epoll_ctl on a worker's channel: `events` on it, reported with the worker's slot.
+void set_interest(int epoll, int op, std::size_t slot, int fd, std::uint32_t events) noexcept {
+  epoll_event e{};
+  e.events = events;
+  e.data.u64 = slot;
+  ::epoll_ctl(epoll, op, fd, &e);
+}
+
 }  // namespace
 
 void ProcessPoolCore::Impl::watch(std::size_t slot, int fd) const noexcept {
-  epoll_event e{};
-  e.events = EPOLLIN;
-  e.data.u64 = slot;
-  ::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &e);
+  set_interest(epoll.get(), EPOLL_CTL_ADD, slot, fd, EPOLLIN);
 }
 
 void ProcessPoolCore::Impl::unwatch(int fd) const noexcept {
@@ -47,17 +53,11 @@ void ProcessPoolCore::Impl::unwatch(int fd) const noexcept {
 // hang-up (the worker died) is still reported, once (EPOLLONESHOT): the dispatch thread then
 // finds the door being read and leaves the worker to its reader.
 void ProcessPoolCore::Impl::mute(std::size_t slot, int fd) const noexcept {
-  epoll_event e{};
-  e.events = EPOLLONESHOT;
-  e.data.u64 = slot;
-  ::epoll_ctl(epoll.get(), EPOLL_CTL_MOD, fd, &e);
+  set_interest(epoll.get(), EPOLL_CTL_MOD, slot, fd, EPOLLONESHOT);
 }
 
 void ProcessPoolCore::Impl::unmute(std::size_t slot, int fd) const noexcept {
-  epoll_event e{};
-  e.events = EPOLLIN;
-  e.data.u64 = slot;
-  ::epoll_ctl(epoll.get(), EPOLL_CTL_MOD, fd, &e);
+  set_interest(epoll.get(), EPOLL_CTL_MOD, slot, fd, EPOLLIN);
 }
 
 void ProcessPoolCore::Impl::open_doors() {
