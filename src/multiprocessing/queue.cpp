@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <new>
 #include <stdexcept>
 
@@ -36,6 +37,10 @@ void check_open(const QueueImpl& q, const char* what) {
 
 // Reserves one of maxsize's slots (Python's BoundedSemaphore in put()). Throws Full.
 void reserve_slot(QueueShared& s, bool block, const Deadline& deadline) {
+  if (s.maxsize == 0) {  // nothing to wait for: one add (readers count in `taken`)
+    s.count.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   for (;;) {
     std::uint32_t c = s.count.load(std::memory_order_seq_cst);
     if (s.maxsize == 0 || c < s.maxsize) {
@@ -133,7 +138,15 @@ bool ByteQueue::get(QueueItem& item, bool block, std::optional<Duration> timeout
   return q.get(item, deadline);
 }
 
-std::size_t ByteQueue::qsize() const { return impl_().shared().count.load(); }
+std::size_t ByteQueue::qsize() const {
+  const QueueShared& s = impl_().shared();
+  if (s.maxsize != 0) return s.count.load();
+  // `taken` first: every item it counts was counted in `count` before (put() counts an item
+  // before it can be taken; the release/acquire pair carries that here).
+  const std::uint32_t taken = s.taken.load(std::memory_order_acquire);
+  const std::uint32_t n = s.count.load(std::memory_order_acquire) - taken;
+  return n > INT32_MAX ? 0 : n;
+}
 std::size_t ByteQueue::maxsize() const { return impl_().shared().maxsize; }
 void ByteQueue::close() { impl_().close(); }
 void ByteQueue::join_thread() { impl_().join_thread(); }

@@ -37,29 +37,41 @@ namespace concur::multiprocessing::detail {
 using concur::detail::Deadline;
 using concur::detail::UniqueFd;
 
-inline constexpr std::uint32_t kQueueMagic = 0x31305143;  // "CQ01"
+inline constexpr std::uint32_t kQueueMagic = 0x32305143;  // "CQ02"
 inline constexpr std::size_t kRingCapacity = 256 * 1024;
 inline constexpr std::size_t kBigItem = Payload::spill_threshold;  // larger: in a memfd
 inline constexpr std::size_t kMaxItemFds = 250;                    // SCM_MAX_FD is 253
+inline constexpr std::size_t kLine = 64;                           // a cache line
 
+// The words are grouped by who writes them, one cache line per group: a writer and a process
+// spinning on or updating another group's words then do not take the same line from each other
+// on every item (with a producer and a reader on two cores, each shared line costs a transfer).
 struct QueueShared {
+  // Read only after creation.
   std::uint32_t magic;
   std::uint32_t joinable;
   std::uint64_t maxsize;  // 0: unbounded
   std::uint64_t capacity;
-  std::atomic<std::uint32_t> lock;           // robust (robust.hpp)
-  std::atomic<std::uint32_t> count;          // items put and not yet got
-  std::atomic<std::uint32_t> put_waiters;    // put() waiting for count < maxsize
-  std::atomic<std::uint32_t> items_seq;      // +1 per published entry
-  std::atomic<std::uint32_t> get_waiters;    // get() sleeping on items_seq
-  std::atomic<std::uint32_t> space_seq;      // +1 per taken entry
-  std::atomic<std::uint32_t> space_waiters;  // feeders sleeping on space_seq
-  std::atomic<std::uint32_t> unfinished;     // JoinableQueue: put and not task_done()
-  std::uint64_t head, tail;                  // byte positions (mod capacity), under lock
-  std::uint64_t fd_seq;                      // last fd message sent, under lock
+  // The lock and what it guards: whoever takes the lock brings these in with it.
+  alignas(kLine) std::atomic<std::uint32_t> lock;  // robust (robust.hpp)
+  std::uint64_t head, tail;                        // byte positions (mod capacity), under lock
+  std::uint64_t fd_seq;                            // last fd message sent, under lock
+  // Publishers' line: readers spin on items_seq; a publisher reads get_waiters after a push.
+  alignas(kLine) std::atomic<std::uint32_t> items_seq;  // +1 per published entry
+  std::atomic<std::uint32_t> get_waiters;               // get() sleeping on items_seq
+  // Readers' line.
+  alignas(kLine) std::atomic<std::uint32_t> space_seq;  // +1 per taken entry
+  std::atomic<std::uint32_t> space_waiters;             // feeders sleeping on space_seq
+  // Unbounded queue: items got (or dropped) so far; qsize() is count - taken (mod 2^32). A
+  // bounded queue decrements count instead, which put() waits on.
+  std::atomic<std::uint32_t> taken;
+  // put()'s counters.
+  alignas(kLine) std::atomic<std::uint32_t> count;       // items put (bounded: and not yet got)
+  std::atomic<std::uint32_t> put_waiters;                // put() waiting for count < maxsize
+  alignas(kLine) std::atomic<std::uint32_t> unfinished;  // JoinableQueue: put, not task_done()
 };
 
-inline constexpr std::size_t kRingOffset = 256;
+inline constexpr std::size_t kRingOffset = 512;
 static_assert(sizeof(QueueShared) <= kRingOffset);
 
 struct EntryHeader {

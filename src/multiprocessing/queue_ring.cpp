@@ -195,8 +195,12 @@ std::size_t QueueImpl::push_some(Pending* const* items, std::size_t n) {
 
 void QueueImpl::uncount_dropped() noexcept {
   QueueShared& s = shared();
-  s.count.fetch_sub(1);
-  if (s.put_waiters.load() != 0) futex_wake(s.count, 1, true);
+  if (s.maxsize == 0) {
+    s.taken.fetch_add(1, std::memory_order_release);
+  } else {
+    s.count.fetch_sub(1);
+    if (s.put_waiters.load() != 0) futex_wake(s.count, 1, true);
+  }
   if (s.joinable && s.unfinished.fetch_sub(1) == 1) futex_wake(s.unfinished, INT_MAX, true);
 }
 
@@ -213,8 +217,12 @@ bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
           s.space_waiters.load(std::memory_order_relaxed) != 0 && s.tail - s.head <= s.capacity / 2;
       g.unlock();
       if (wake_feeders) futex_wake(s.space_seq, INT_MAX, true);
-      s.count.fetch_sub(1, std::memory_order_seq_cst);
-      if (s.put_waiters.load(std::memory_order_seq_cst) != 0) futex_wake(s.count, 1, true);
+      if (s.maxsize == 0) {
+        s.taken.fetch_add(1, std::memory_order_release);  // see qsize()
+      } else {
+        s.count.fetch_sub(1, std::memory_order_seq_cst);
+        if (s.put_waiters.load(std::memory_order_seq_cst) != 0) futex_wake(s.count, 1, true);
+      }
       return true;
     }
     if (deadline.expired()) return false;
