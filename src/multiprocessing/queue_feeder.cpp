@@ -3,8 +3,15 @@
 //
 // Why the feeder owns a reference: Python's feeder keeps flushing after the last Queue object
 // of the process is gone, so dropping the last handle never blocks: a busy feeder is detached
-// and finishes on its own; an idle one is joined, so the queue's fds close at once. The thread
-// ends as soon as the buffer is empty (and is started again on demand). Exit flushing goes through
+// and finishes on its own; an idle one is woken and joined, so the queue's fds close at once.
+//
+// Why the feeder lingers: a producer far ahead of its readers overflows the ring again soon
+// after the buffer empties. A thread that ended each time was started again each time — thread
+// start and exit, with the TLB-shootdown interrupts of its stack's unmapping, on the producer's
+// path. So an idle feeder waits kLinger for more work before it ends; put() hands it the work.
+// Everything that must see the thread gone wakes it at once: close() (nothing more can come;
+// join_thread() then joins it, as Python's), the release of the last user handle (joins it, so
+// the fds close), and exit flushing (it then ends with its buffer). Exit flushing goes through
 // a registry of the queues whose feeder ran; the registry's mutex is held across fork() (atfork
 // handlers) so a child never inherits it locked, and entries of other pids (inherited by a
 // forked child) are skipped: their feeders do not exist in the child.
@@ -12,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -25,6 +33,9 @@
 
 namespace concur::multiprocessing::detail {
 namespace {
+
+// How long an idle feeder waits for more work before its thread ends.
+constexpr auto kLinger = std::chrono::milliseconds(5);
 
 struct ExitRegistry {
   std::mutex m;
@@ -74,11 +85,13 @@ QueueImpl::~QueueImpl() {
 
 void QueueImpl::release_user() {
   std::unique_lock lock(m);
+  no_users = true;  // a busy feeder ends when its buffer is empty, an idle one at once
   if (!feeder.joinable()) return;
   if (feeder_running) {
     feeder.detach();
     return;
   }
+  wake.notify_all();
   std::thread done = std::move(feeder);
   lock.unlock();
   done.join();
@@ -93,8 +106,13 @@ void QueueImpl::put(Pending p) {
   backlog.push_back(std::move(p));
   buffered.fetch_add(1, std::memory_order_relaxed);
   if (feeder_running) return;
-  if (feeder.joinable()) feeder.join();  // a finished run: at most in its epilogue
   feeder_running = true;
+  if (feeder_alive) {  // lingering: it takes the work
+    wake.notify_one();
+    return;
+  }
+  if (feeder.joinable()) feeder.join();  // a finished run: at most in its epilogue
+  feeder_alive = true;
   try {
     register_for_exit(shared_from_this());
     feeder = std::thread([self = shared_from_this()] {
@@ -103,6 +121,7 @@ void QueueImpl::put(Pending p) {
     });
   } catch (...) {
     feeder_running = false;
+    feeder_alive = false;
     backlog.pop_back();
     buffered.fetch_sub(1, std::memory_order_relaxed);
     throw;
@@ -117,11 +136,18 @@ void QueueImpl::feed() {
     Pending* items[batch];
     std::size_t n = 0;
     {
-      std::lock_guard lock(m);
+      std::unique_lock lock(m);
       if (backlog.empty()) {
         feeder_running = false;
         drained.notify_all();
-        return;
+        const auto until = std::chrono::steady_clock::now() + kLinger;
+        while (backlog.empty() && !closed && !no_users && !exit_flushed &&
+               wake.wait_until(lock, until) == std::cv_status::no_timeout) {
+        }
+        if (backlog.empty()) {  // decided under `m`: a put() from now on starts a new thread
+          feeder_alive = false;
+          return;
+        }
       }
       // They stay put: other threads only push_back (which moves no element of a deque).
       n = std::min(batch, backlog.size());
@@ -144,16 +170,24 @@ void QueueImpl::feed() {
 void QueueImpl::close() {
   std::lock_guard lock(m);
   closed.store(true, std::memory_order_relaxed);
+  wake.notify_all();  // an idle feeder ends now
 }
 
 void QueueImpl::join_thread() {
   std::unique_lock lock(m);
   if (!closed) throw std::logic_error("concur::multiprocessing: join_thread() before close()");
   drained.wait(lock, [&] { return !feeder_running || cancel_join; });
+  if (feeder_running || !feeder.joinable()) return;  // cancelled, or no thread to join
+  // Flushed and closed: the feeder is ending (it lingers only while this process may put).
+  std::thread done = std::move(feeder);
+  lock.unlock();
+  done.join();
 }
 
 void QueueImpl::flush_at_exit() {
   std::unique_lock lock(m);
+  exit_flushed = true;
+  wake.notify_all();
   drained.wait(lock, [&] { return !feeder_running || cancel_join; });
 }
 

@@ -135,7 +135,15 @@ struct QueueImpl : std::enable_shared_from_this<QueueImpl> {
   // after the items are in the ring (release), put() reads it with acquire.
   std::atomic<std::size_t> buffered{0};
   std::thread feeder;
+  // The rest under `m`. feeder_running: items are buffered and not yet in the ring (join_thread()
+  // and exit wait for it to clear). feeder_alive: the thread runs and looks at the buffer again
+  // before it ends — after emptying it, it lingers (waits on `wake`) for more work, so a producer
+  // that overflows the ring again and again does not start and end a thread each time.
+  std::condition_variable wake;
   bool feeder_running = false;
+  bool feeder_alive = false;
+  bool no_users = false;            // the last user handle is gone: no more put() in this process
+  bool exit_flushed = false;        // flush_at_exit() ran: no more lingering
   std::atomic<bool> closed{false};  // set under `m`; read without it by put() and get()
   bool cancel_join = false;
 };

@@ -235,6 +235,26 @@ TEST_F(QueueTest, EachThreadsItemsArriveInItsOrderWhileTheRingFillsAndDrains) {
   EXPECT_TRUE(q.empty());
 }
 
+// After its buffer empties the feeder thread waits a few ms for more work (a producer ahead of
+// its readers overflows the ring again and again), so the second overflow below is handed to
+// the same idle thread. Dropping the last handle must still end that idle thread at once: it
+// holds the queue, so otherwise the queue's fds would stay open while it waits.
+TEST_F(QueueTest, AnIdleFeederTakesTheNextOverflowAndEndsWithTheLastHandle) {
+  constexpr std::int64_t kItems = 10'000;  // the ring holds 8,192 of them
+  const std::set<int> fds_before = concur::test::open_fds();
+  {
+    mp::Queue<std::int64_t> q;
+    for (int round = 0; round < 2; ++round) {
+      for (std::int64_t i = 0; i < kItems; ++i) q.put(i);
+      std::int64_t in_order = 0;
+      for (std::int64_t i = 0; i < kItems; ++i) in_order += q.get(true, 10s) == i ? 1 : 0;
+      ASSERT_EQ(in_order, kItems);
+    }
+    EXPECT_TRUE(q.empty());
+  }
+  EXPECT_EQ(concur::test::open_fds(), fds_before);  // no wait: the handle's release joined it
+}
+
 TEST_F(QueueTest, JoinableQueueJoinWaitsForTaskDoneInOtherProcesses) {
   mp::JoinableQueue<int> tasks;
   mp::SharedArray<std::int64_t> sum(1);
