@@ -210,11 +210,28 @@ bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
   for (;;) {
     if (!robust_lock(s.lock, deadline)) return false;
     LockGuard g(s.lock);
-    if (pop_locked(out)) {
-      // Feeders sleep until half the ring is free (room for any entry): one wake-up per
-      // half ring, not one system call per item taken.
-      const bool wake_feeders =
-          s.space_waiters.load(std::memory_order_relaxed) != 0 && s.tail - s.head <= s.capacity / 2;
+    // Feeders sleep until half the ring is free (room for any entry): the take that frees the
+    // half wakes them, once. Not every take while they sleep: a woken feeder runs (and
+    // unregisters) only ~100 µs later, and a reader meanwhile takes hundreds of entries — a
+    // system call each. A feeder registers only when its entry does not fit, i.e. with more
+    // than half the ring in use, so the next take that crosses the half is always to come.
+    const std::uint64_t half = s.capacity / 2;
+    const bool over_half = s.tail - s.head > half;
+    const auto crossed = [&] {
+      return over_half && s.tail - s.head <= half &&
+             s.space_waiters.load(std::memory_order_relaxed) != 0;
+    };
+    bool popped;
+    try {
+      popped = pop_locked(out);
+    } catch (...) {  // the entry is gone all the same (its handles were lost)
+      const bool wake_feeders = crossed();
+      g.unlock();
+      if (wake_feeders) futex_wake(s.space_seq, INT_MAX, true);
+      throw;
+    }
+    if (popped) {
+      const bool wake_feeders = crossed();
       g.unlock();
       if (wake_feeders) futex_wake(s.space_seq, INT_MAX, true);
       if (s.maxsize == 0) {
