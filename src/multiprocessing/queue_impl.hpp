@@ -59,6 +59,7 @@ struct QueueShared {
   // Publishers' line: readers spin on items_seq; a publisher reads get_waiters after a push.
   alignas(kLine) std::atomic<std::uint32_t> items_seq;  // +1 per published entry
   std::atomic<std::uint32_t> get_waiters;               // get() sleeping on items_seq
+  std::atomic<std::uint32_t> get_woken;  // of those, woken and not yet unregistered (under lock)
   // Readers' line.
   alignas(kLine) std::atomic<std::uint32_t> space_seq;  // +1 per taken entry
   std::atomic<std::uint32_t> space_waiters;             // feeders sleeping on space_seq

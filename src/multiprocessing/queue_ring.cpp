@@ -89,6 +89,19 @@ void recv_fds(int sock, std::uint64_t seq, std::uint32_t nfds, FdList& out) {
   }
 }
 
+// Under the lock, after publishing `published` entries: how many sleeping readers to wake, now
+// counted as woken. A woken reader unregisters only when it runs again (~100 µs on a virtual
+// CPU), and a producer publishes hundreds of entries meanwhile: without the count each of them
+// would make a FUTEX_WAKE system call for a reader already on its way.
+int claim_get_wakes(QueueShared& s, std::size_t published) {
+  const std::uint32_t sleeping = s.get_waiters.load(std::memory_order_relaxed);
+  const std::uint32_t woken = s.get_woken.load(std::memory_order_relaxed);
+  if (sleeping <= woken || published == 0) return 0;
+  const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(sleeping - woken, published));
+  s.get_woken.store(woken + n, std::memory_order_relaxed);
+  return static_cast<int>(n);
+}
+
 }  // namespace
 
 QueueImpl::PushResult QueueImpl::push_locked(Pending& p) {
@@ -155,9 +168,9 @@ QueueImpl::PushResult QueueImpl::try_push(Pending& p) {
   robust_lock(s.lock, Deadline::never());
   LockGuard g(s.lock);
   const PushResult r = push_locked(p);
-  const std::uint32_t waiters = s.get_waiters.load(std::memory_order_relaxed);
+  const int wake = claim_get_wakes(s, r == PushResult::done ? 1 : 0);
   g.unlock();
-  if (r == PushResult::done && waiters != 0) futex_wake(s.items_seq, 1, true);
+  if (wake != 0) futex_wake(s.items_seq, wake, true);
   return r;
 }
 
@@ -175,9 +188,9 @@ std::size_t QueueImpl::push_some(Pending* const* items, std::size_t n) {
       } catch (...) {
         // Not pushed; it comes first in the next call, which reports it.
       }
-      const std::uint32_t waiters = s.get_waiters.load(std::memory_order_relaxed);
+      const int wake = claim_get_wakes(s, pushed);
       g.unlock();
-      if (waiters != 0) futex_wake(s.items_seq, static_cast<int>(pushed), true);
+      if (wake != 0) futex_wake(s.items_seq, wake, true);
       return pushed;
     }
     if (r == PushResult::socket_full) {
@@ -257,7 +270,14 @@ bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
     s.get_waiters.fetch_add(1, std::memory_order_relaxed);
     g.unlock();
     futex_wait_until(s.items_seq, seq, deadline, true);
+    // Unregisters under the lock, as publishers count wake-ups under it (claim_get_wakes). If
+    // this reader was not the one woken (its deadline passed), the count drops early: a
+    // publisher then wakes one reader more than needed, never one fewer.
+    robust_lock(s.lock, Deadline::never());
     s.get_waiters.fetch_sub(1, std::memory_order_relaxed);
+    if (const std::uint32_t woken = s.get_woken.load(std::memory_order_relaxed); woken != 0)
+      s.get_woken.store(woken - 1, std::memory_order_relaxed);
+    robust_unlock(s.lock);
   }
 }
 
