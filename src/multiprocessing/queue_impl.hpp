@@ -82,6 +82,10 @@ struct EntryHeader {
   std::uint64_t seq;   // fd message sequence number (0: no fds)
 };
 
+// A feeder waits for room only with more than half the ring in use, and is woken by the take
+// that frees the half (QueueImpl::get): so any entry must fit in half the ring.
+static_assert(sizeof(EntryHeader) + kBigItem <= kRingCapacity / 2);
+
 /// An item waiting in this process's buffer for room in the ring.
 struct Pending {
   Payload body;  // finished; spilled (a big item): its memfd travels as the entry's last fd
