@@ -30,6 +30,11 @@ const FdList*& current_fd_source() {
   return source;
 }
 
+std::ostream& thread_output_stream() {
+  thread_local std::ostream os(nullptr);  // a Writer lends it a buffer (StreamLoan)
+  return os;
+}
+
 std::uint32_t attach_fd(int fd) {
   FdList* sink = current_fd_sink();
   if (sink == nullptr)
