@@ -104,6 +104,7 @@ void ProcessPoolCore::join() {
 unsigned ProcessPoolCore::processes() const { return impl_->config.processes; }
 
 std::optional<std::string> ProcessPoolCore::broken() const {
+  if (!impl_->is_broken.load(std::memory_order_acquire)) return std::nullopt;
   std::lock_guard lock(impl_->mutex);
   return impl_->broken_reason;
 }

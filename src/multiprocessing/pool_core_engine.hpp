@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -74,7 +75,7 @@ struct ProcessPoolCore::Impl final : ReplyReader {
     std::unique_ptr<WorkerLink> link;
     std::optional<Task> current;  // the task the worker runs
     std::deque<Task> ahead;       // a lazy source's next chunks, queued behind `current`
-    bool streaming = false;       // `current` came from a lazy source
+    bool streaming = false;       // `current` came from a lazy source or is a map's chunk
     unsigned done = 0;            // tasks (chunks) run, for maxtasksperchild
   };
 
@@ -104,7 +105,10 @@ struct ProcessPoolCore::Impl final : ReplyReader {
   bool closing = false, terminating = false;
   std::vector<pid_t> pids;
   std::optional<std::string> broken_reason;  // mirrors `broken` for other threads
-  std::vector<Door> doors;                   // one per slot
+  // Set with broken_reason: broken() answers a pool that is fine (every submit asks) without
+  // taking the mutex and copying the reason.
+  std::atomic<bool> is_broken{false};
+  std::vector<Door> doors;  // one per slot
 
   std::mutex join_mutex;
   std::thread thread;
@@ -144,8 +148,10 @@ struct ProcessPoolCore::Impl final : ReplyReader {
   /// Moves what callers queued into the dispatch thread's own lists; {closing, terminating}.
   std::pair<bool, bool> take_submissions();
   /// The next task for a worker: one to send again, a queued one, else a lazy source's next
-  /// chunk (`streamed`); with `sources_only`, only the latter. Cancelled tasks are dropped.
-  std::optional<Task> next_task(bool closing_now, bool sources_only, bool& streamed);
+  /// chunk (`streamed`). With `ahead` (to queue behind a worker's current task): only a queued
+  /// map chunk at the front of the queue, or, with nothing queued, a lazy source's next chunk.
+  /// Cancelled tasks are dropped.
+  std::optional<Task> next_task(bool closing_now, bool ahead, bool& streamed);
   std::optional<Task> next_from_sources(bool closing_now);
   /// Sends `t` to the worker in `s` (as its current task, or ahead of it). false if the
   /// worker is gone: then the task is kept to be sent again and the worker replaced.

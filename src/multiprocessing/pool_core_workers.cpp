@@ -146,6 +146,7 @@ void ProcessPoolCore::Impl::set_broken(PoolFailure f) {
   broken = std::move(f);
   std::lock_guard lock(mutex);
   broken_reason = broken->describe();
+  is_broken.store(true, std::memory_order_release);
 }
 
 }  // namespace concur::multiprocessing::detail

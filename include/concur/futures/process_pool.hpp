@@ -38,12 +38,12 @@
 // Thread safety: every member may be called from any thread (the destructor excepted).
 #pragma once
 
+#include <atomic>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <type_traits>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -65,16 +65,34 @@ struct ProcessPoolOptions {
 
 namespace detail {
 
-/// The futures of one ProcessPoolExecutor not finished yet (for shutdown(cancel_futures)).
+/// The futures of one ProcessPoolExecutor not finished yet (for shutdown(cancel_futures)): an
+/// intrusive list of entries that live in the futures' sinks, so that tracking a future
+/// allocates nothing (a hash set's node was a malloc and a free per submit).
 class ProcessRegistry {
  public:
-  void add(StateBase* s) {
+  struct Entry {
+    StateBase* state = nullptr;
+    Entry* prev = nullptr;  // null while not in the list
+    Entry* next = nullptr;
+  };
+  ProcessRegistry() noexcept { head_.prev = head_.next = &head_; }
+  ProcessRegistry(const ProcessRegistry&) = delete;
+  ProcessRegistry& operator=(const ProcessRegistry&) = delete;
+
+  void add(Entry& e) {
     std::lock_guard lk(m_);
-    pending_.insert(s);
+    e.prev = &head_;
+    e.next = head_.next;
+    head_.next->prev = &e;
+    head_.next = &e;
   }
-  void remove(StateBase* s) {
+  /// Takes `e` out of the list if it is in it.
+  void remove(Entry& e) {
     std::lock_guard lk(m_);
-    pending_.erase(s);
+    if (e.prev == nullptr) return;
+    e.prev->next = e.next;
+    e.next->prev = e.prev;
+    e.prev = e.next = nullptr;
   }
   /// Cancels every registered future that is still pending (outside the lock: cancelling runs
   /// callbacks, which may submit more work).
@@ -82,9 +100,9 @@ class ProcessRegistry {
     std::vector<StateBase*> held;
     {
       std::lock_guard lk(m_);
-      for (StateBase* s : pending_) {
-        s->add_ref();
-        held.push_back(s);
+      for (Entry* e = head_.next; e != &head_; e = e->next) {
+        e->state->add_ref();
+        held.push_back(e->state);
       }
     }
     for (StateBase* s : held) {
@@ -95,7 +113,7 @@ class ProcessRegistry {
 
  private:
   std::mutex m_;
-  std::unordered_set<StateBase*> pending_;
+  Entry head_;  // of a circular list; guarded by m_
 };
 
 template <class R>
@@ -131,6 +149,8 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
   ProcessSink(ProcessTaskState<R>* state, std::shared_ptr<ProcessRegistry> registry)
       : state_(state), registry_(std::move(registry)) {
     state_->add_ref();
+    entry_.state = state_;
+    registry_->add(entry_);
   }
   ProcessSink(const ProcessSink&) = delete;
   ProcessSink& operator=(const ProcessSink&) = delete;
@@ -141,7 +161,7 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
           BrokenProcessPool("concur::futures: the process pool dropped the task")));
       state_->publish(phase::running, true);
     }
-    registry_->remove(state_);
+    registry_->remove(entry_);
     state_->release();
   }
 
@@ -159,7 +179,7 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
   }
 
   void complete(std::size_t, multiprocessing::detail::Outcome&& o) override {
-    registry_->remove(state_);
+    registry_->remove(entry_);
     done_ = true;
     if (!started_ && !state_->try_start()) return;  // cancelled while queued: dropped
     bool failed = false;
@@ -191,6 +211,7 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
  private:
   ProcessTaskState<R>* state_;
   std::shared_ptr<ProcessRegistry> registry_;
+  ProcessRegistry::Entry entry_;  // in registry_'s list until completed
   // Set by start() (the dispatch thread, or a submitter under the pool's lock) and read by
   // complete() (the dispatch thread or a reading waiter, after taking that lock).
   bool started_ = false, done_ = false;
@@ -240,7 +261,6 @@ class ProcessPoolExecutor {
     auto* state = new detail::ProcessTaskState<R>();
     Future<R> fut(state, detail::Adopt{});
     tasks[0].sink = std::make_shared<detail::ProcessSink<R>>(state, registry_);
-    registry_->add(state);
     try {
       pool_.core().submit(std::move(tasks));
     } catch (const std::invalid_argument&) {  // shut down meanwhile
@@ -267,10 +287,7 @@ class ProcessPoolExecutor {
 
   /// See the top of this header.
   void shutdown(bool wait = true, bool cancel_futures = false) {
-    {
-      std::lock_guard lk(m_);
-      shut_ = true;
-    }
+    shut_.store(true);
     if (cancel_futures) registry_->cancel_all();
     pool_.close();
     if (wait) pool_.join();
@@ -288,14 +305,12 @@ class ProcessPoolExecutor {
           "concur::futures: a worker's initializer failed, the process pool "
           "is not usable any more: " +
           *why);
-    std::lock_guard lk(m_);
-    if (shut_)
+    if (shut_.load())
       throw std::logic_error("concur::futures: cannot schedule new futures after shutdown");
   }
 
   std::shared_ptr<detail::ProcessRegistry> registry_ = std::make_shared<detail::ProcessRegistry>();
-  std::mutex m_;
-  bool shut_ = false;
+  std::atomic<bool> shut_{false};  // a flag read by every submit: no lock needed
   multiprocessing::Pool pool_;
 };
 
