@@ -44,12 +44,17 @@ Outcome Outcome::failure_copy() const {
 
 void TaskGroup::complete(std::size_t index, Outcome&& o) {
   std::vector<std::function<void()>> hooks;
+  bool all = false;
   {
     std::lock_guard lock(mutex_);
     if (outcomes_[index].state != Outcome::State::pending) return;
     outcomes_[index] = std::move(o);
-    if (++done_ == outcomes_.size()) hooks.swap(hooks_);
+    all = ++done_ == outcomes_.size();
+    if (all) hooks.swap(hooks_);
   }
+  // Only wait_all() sleeps on cv_, for the last outcome: waking it for every chunk of a map
+  // cost the caller's thread a wake-up (and the dispatch thread a futex call) per chunk.
+  if (!all) return;
   cv_.notify_all();
   for (auto& h : hooks) {
     try {
