@@ -176,6 +176,7 @@ class Pool {
         detail::Task& t = tasks.emplace_back();
         t.sink = group;
         t.index = c;
+        t.chunk = true;
         t.message.kind = detail::Kind::task;
         t.message.trampoline = trampoline;
         t.message.fn = fn;

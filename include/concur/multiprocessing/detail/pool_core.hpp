@@ -92,6 +92,9 @@ struct Task {
   Message message;
   std::shared_ptr<TaskSink> sink;
   std::size_t index = 0;
+  /// One chunk of a map: it may wait in a worker's channel behind another chunk, as a lazy
+  /// source's chunks do, instead of waiting for a round trip through the dispatch thread.
+  bool chunk = false;
 };
 
 /// The outcomes of the tasks of one call (one map, one apply_async...), in submission order.
