@@ -34,6 +34,20 @@ void expect_worker_sums(mp::Pool& pool, const std::vector<std::vector<std::int64
 
 std::string bytes_of(std::uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); }
 
+// A value whose serialization writes a message of its own meanwhile (as a handle's may).
+struct WritesInside {
+  std::string* side;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    detail::FdList fds;
+    detail::write_values(*side, fds, std::string("inner"));
+    std::uint32_t v = 7;
+    ar(v);
+  }
+};
+
+std::string u32(std::uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
+
 }  // namespace
 
 TEST_F(BigData, BigChunksOfMapTravelOutsideTheSocket) {
@@ -118,6 +132,27 @@ TEST_F(BigData, VectorsOfNumbersDecodeInOneCopyAndRefuseLyingSizes) {
                std::exception);
   EXPECT_THROW((detail::ItemReader<std::vector<std::int64_t>>("abc", none, 1).get()),
                std::exception);
+}
+
+// Writers share their thread's one stream (each write lends it the writer's buffer): two
+// writers used in turn, and a writer used inside another's write, keep their bytes apart.
+TEST_F(BigData, WritersUsedInTurnOrNestedKeepTheirBytesApart) {
+  detail::FdList none;
+  std::string a, b, side;
+  {
+    detail::Writer<std::string> wa(a, none);
+    detail::Writer<std::string> wb(b, none);
+    wa.write(std::uint32_t{1});
+    wb.write(std::uint32_t{2});
+    wa.write(std::uint32_t{3});
+    wa.write(WritesInside{&side});
+    wb.write(std::uint32_t{4});
+  }
+  EXPECT_EQ(a, u32(1) + u32(3) + u32(7));
+  EXPECT_EQ(b, u32(2) + u32(4));
+  detail::Reader r(side, none);
+  EXPECT_EQ(r.read<std::string>(), "inner");
+  EXPECT_EQ(r.left(), 0u);
 }
 
 TEST_F(BigData, RecyclableBodiesReuseTheirMemfdAndStaySealedAgainstShrinking) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <concur/multiprocessing.hpp>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,23 @@ class PoolFailure : public concur::test::NoLeakTest {};
 int die_on_3(int x) {
   if (x == 3) ::kill(::getpid(), SIGKILL);
   if (x == 5) ::_exit(7);
+  return x;
+}
+
+// Where log_and_die_on_3 appends the item it runs (a file the workers inherit by name).
+std::string& run_log() {
+  static std::string path;
+  return path;
+}
+
+int log_and_die_on_3(int x) {
+  const int fd = ::open(run_log().c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  const std::string line = std::to_string(x) + "\n";
+  if (fd >= 0) {
+    [[maybe_unused]] const ssize_t w = ::write(fd, line.data(), line.size());
+    ::close(fd);
+  }
+  if (x == 3) ::kill(::getpid(), SIGKILL);
   return x;
 }
 
@@ -90,6 +108,31 @@ TEST_F(PoolFailure, MapWithCrashThrowsWorkerCrashedAndPoolGoesOn) {
   mp::Pool pool(2);
   EXPECT_THROW(pool.map(&die_on_3, std::vector{1, 2, 3, 4}, 1), mp::WorkerCrashed);
   EXPECT_EQ(pool.map(&die_on_3, std::vector{1, 2}), (std::vector{1, 2}));
+}
+
+// A map's chunks queue behind the one a worker runs: those queued behind the chunk that
+// kills it run on another worker, each exactly once.
+TEST_F(PoolFailure, MapChunksQueuedBehindACrashRunElsewhereOnce) {
+  char path[] = "/tmp/concur_map_log_XXXXXX";
+  const int fd = ::mkostemp(path, O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  run_log() = path;
+  std::vector<int> items(12);
+  for (int i = 0; i < 12; ++i) items[static_cast<std::size_t>(i)] = i;
+  {
+    mp::Pool pool(2);
+    EXPECT_THROW(pool.map(&log_and_die_on_3, items, 1), mp::WorkerCrashed);
+  }
+  std::vector<int> runs(12, 0);
+  FILE* f = std::fopen(path, "re");
+  ASSERT_NE(f, nullptr);
+  int x = 0;
+  while (std::fscanf(f, "%d", &x) == 1)
+    if (x >= 0 && x < 12) ++runs[static_cast<std::size_t>(x)];
+  std::fclose(f);
+  ::unlink(path);
+  EXPECT_EQ(runs, std::vector<int>(12, 1));
 }
 
 TEST_F(PoolFailure, DestroyedWithWorkPendingLeavesNoProcess) {
