@@ -1,5 +1,6 @@
 #include "multiprocessing/channel.hpp"
 
+#include <sched.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -19,7 +20,7 @@ struct Header {
   std::uint32_t nfds;
   std::uint64_t id, trampoline, fn, count, len;
   std::uint32_t flags;
-  std::uint32_t reserved;
+  std::uint32_t cpu;  // the sender's CPU + 1 when it sent (0: unknown), a scheduling hint
 };
 static_assert(sizeof(Header) == 56);
 
@@ -58,7 +59,7 @@ bool send_message(int sock, Message& m) {
            m.count,
            m.body.size(),
            spilled ? body_in_memfd : 0u,
-           0};
+           static_cast<std::uint32_t>(::sched_getcpu() + 1)};  // -1 (unknown) travels as 0
   char block[block_size] = {};
   std::memcpy(block, &h, sizeof h);
   const std::size_t in_block = std::min(inline_body.size(), block_body);
@@ -103,7 +104,7 @@ std::size_t recv_block_start(int sock, char* p, FdList& fds, std::chrono::micros
 
 }  // namespace
 
-bool recv_message(int sock, Message& m, std::chrono::microseconds poll_for) {
+bool recv_message(int sock, Message& m, std::chrono::microseconds poll_for, int* sender_cpu) {
   char block[block_size];
   FdList fds;
   std::size_t got = recv_block_start(sock, block, fds, poll_for);
@@ -115,7 +116,7 @@ bool recv_message(int sock, Message& m, std::chrono::microseconds poll_for) {
   std::memcpy(&h, block, sizeof h);
   if (h.kind == 0 || h.kind > max_kind) malformed("unknown kind " + std::to_string(h.kind));
   if (h.nfds > max_frame_fds) malformed("too many file descriptors");
-  if ((h.flags & ~body_in_memfd) != 0 || h.reserved != 0) malformed("unknown flags");
+  if ((h.flags & ~body_in_memfd) != 0) malformed("unknown flags");
   const bool spilled = (h.flags & body_in_memfd) != 0;
   if (spilled && h.nfds == 0) malformed("a memfd body without its fd");
   if (!spilled && h.len > max_inline_body)
@@ -125,6 +126,7 @@ bool recv_message(int sock, Message& m, std::chrono::microseconds poll_for) {
   m.trampoline = static_cast<std::uintptr_t>(h.trampoline);
   m.fn = static_cast<std::uintptr_t>(h.fn);
   m.count = h.count;
+  if (sender_cpu != nullptr) *sender_cpu = static_cast<int>(h.cpu) - 1;
   m.body.clear();
   if (!spilled) {
     std::string& buf = m.body.buffer();

@@ -1,27 +1,45 @@
 // ProcessPoolCore's direct path: idle workers lent to submitters and waiters while the dispatch
 // thread sleeps (see pool_core_engine.hpp).
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 
+#include "concur/detail/core/futex.hpp"
 #include "multiprocessing/pool_core_engine.hpp"
 
 namespace concur::multiprocessing::detail {
 namespace {
 
-// Waits until `fd` is readable (true) or the deadline passes (false). It sleeps in poll() at
-// once: measured on the loaded 2-core machine the benchmarks share, a waiter that watched the
-// channel for 200 µs first (poll(0) and sched_yield() in turn) made round trips slower, not
-// faster (median 24-52 µs against 17-39 µs; the worker's own watch after its reply is what
-// saves its wake-up), because each yield handed the core to another process for a whole time
-// slice, and a spinning waiter took the core its own worker needed. A waiter that sleeps is
-// woken by the reply with the scheduler's wake-up preference. Sleeping in poll() and then
-// reading is also faster than sleeping in the blocking read itself (one syscall fewer, yet
-// measured interleaved: median 7.2 µs per round trip against 8.8 µs).
-bool await_readable(int fd, const concur::detail::Deadline& deadline) {
+// When the worker replied from another core last time (it lingers there, awake, after each
+// reply: worker_main.cpp), the waiter watches the channel this long without yielding before it
+// sleeps. Its reply then comes within microseconds, and a sleeping waiter would pay the wake-up
+// of its idle virtual CPU: measured with the two pinned apart, median round trip 38 µs
+// sleeping at once against 6.8 µs watching 15 µs. Sharing one core, the waiter must not
+// watch: the worker needs that core (8.5 µs against 24 µs), so it sleeps at once as below.
+constexpr auto watch_other_core = std::chrono::microseconds(20);
+
+// Waits until `fd` is readable (true) or the deadline passes (false). `watch_first`: see
+// watch_other_core. Otherwise it sleeps in poll() at once: measured on the loaded 2-core machine
+// the benchmarks share, a waiter that watched the channel for 200 µs first (poll(0) and
+// sched_yield() in turn) made round trips slower, not faster (median 24-52 µs against 17-39 µs; the
+// worker's own watch after its reply is what saves its wake-up), because each yield handed the core
+// to another process for a whole time slice, and a spinning waiter took the core its own worker
+// needed. A waiter that sleeps is woken by the reply with the scheduler's wake-up preference.
+// Sleeping in poll() and then reading is also faster than sleeping in the blocking read itself (one
+// syscall fewer, yet measured interleaved: median 7.2 µs per round trip against 8.8 µs).
+bool await_readable(int fd, const concur::detail::Deadline& deadline, bool watch_first) {
   pollfd p{fd, POLLIN, 0};
+  if (watch_first) {
+    const auto until = std::chrono::steady_clock::now() + watch_other_core;
+    do {
+      if (::poll(&p, 1, 0) > 0) return true;
+      for (int i = 0; i < 16; ++i) concur::detail::cpu_relax();
+    } while (std::chrono::steady_clock::now() < until && !deadline.expired());
+  }
   for (;;) {
     const int r = ::poll(&p, 1, deadline.poll_ms());
     if (r > 0) return true;
@@ -160,9 +178,11 @@ void ProcessPoolCore::Impl::read_reply(std::size_t door, const TaskSink* sink,
   mute(door, fd);  // the reply must not wake the dispatch thread
   Message m;
   bool got = false, dead = false;
-  if (await_readable(fd, deadline)) {
+  // d.worker_cpu is this reader's while d.reading is set.
+  const bool apart = d.worker_cpu >= 0 && d.worker_cpu != ::sched_getcpu();
+  if (await_readable(fd, deadline, apart)) {
     try {
-      got = link->recv(m);
+      got = link->recv(m, &d.worker_cpu);
     } catch (...) {  // a malformed frame counts as the worker's death
     }
     dead = !got || (m.kind != Kind::result && m.kind != Kind::error);

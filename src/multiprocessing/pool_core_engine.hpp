@@ -92,6 +92,7 @@ struct ProcessPoolCore::Impl final : ReplyReader {
     bool want_back = false;      // the dispatch thread waits for the reader to finish
     unsigned done = 0;           // replies handled through the door
     unsigned budget = 0;         // replies it may handle before the worker retires (0: any)
+    int worker_cpu = -1;         // the CPU of the worker's last reply read here (-1: unknown)
   };
 
   ProcessPoolConfig config;

@@ -41,8 +41,11 @@ class WorkerLink {
   /// Sends `m` (left as it was: one message may go to several workers). For a spawned worker,
   /// code addresses travel as image offsets (image.hpp), new modules announced first.
   bool send(Message& m);
-  /// False at EOF (the worker closed its end: it exited or is exiting).
-  bool recv(Message& m) { return recv_message(channel_, m); }
+  /// False at EOF (the worker closed its end: it exited or is exiting). `worker_cpu`: the CPU
+  /// the worker sent it from (-1: unknown).
+  bool recv(Message& m, int* worker_cpu = nullptr) {
+    return recv_message(channel_, m, {}, worker_cpu);
+  }
   /// Readable once the worker has exited (a pidfd, or the forkserver's status pipe).
   int exit_fd() const { return exit_fd_; }
   /// A pidfd of the worker (-1 on kernels without pidfd_open).
