@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "concur/futures.hpp"
+#include "futures/future_makers.hpp"
 
 using namespace std::chrono_literals;
 using concur::futures::CancelledError;
@@ -20,21 +21,10 @@ using concur::futures::InvalidStateError;
 
 namespace {
 
-Future<int> finished(int v) {
-  Future<int> f;
-  f.set_result(v);
-  return f;
-}
-Future<int> failed(const std::string& what) {
-  Future<int> f;
-  f.set_exception(std::make_exception_ptr(std::runtime_error(what)));
-  return f;
-}
-Future<int> cancelled() {
-  Future<int> f;
-  f.cancel();
-  return f;
-}
+using concur::test::cancelled;
+using concur::test::failed;
+using concur::test::finished;
+
 Future<int> running() {
   Future<int> f;
   f.set_running_or_notify_cancel();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "concur/futures.hpp"
+#include "futures/future_makers.hpp"
 
 using namespace std::chrono_literals;
 using concur::futures::Future;
@@ -20,21 +21,9 @@ namespace futures = concur::futures;
 
 namespace {
 
-Future<int> finished(int v) {
-  Future<int> f;
-  f.set_result(v);
-  return f;
-}
-Future<int> failed() {
-  Future<int> f;
-  f.set_exception(std::make_exception_ptr(std::runtime_error("failed")));
-  return f;
-}
-Future<int> cancelled() {
-  Future<int> f;
-  f.cancel();
-  return f;
-}
+using concur::test::cancelled;
+using concur::test::failed;
+using concur::test::finished;
 
 template <class T>
 bool contains(const std::vector<Future<T>>& v, const Future<T>& f) {

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <thread>
 
+#include "support/error_of.hpp"
 #include "support/leak_check.hpp"
 
 namespace mp = concur::multiprocessing;
@@ -25,14 +26,7 @@ namespace {
 
 class ConnectionTest : public concur::test::NoLeakTest {};
 
-int error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::system_error& e) {
-    return e.code().value();
-  }
-  return 0;
-}
+using concur::test::error_of;
 
 std::string unix_path(const char* tag) {
   return (std::filesystem::temp_directory_path() /

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "support/leak_check.hpp"
+#include "support/tasks.hpp"
 
 namespace mp = concur::multiprocessing;
 using namespace std::chrono_literals;
@@ -24,7 +25,7 @@ namespace {
 
 class PoolApi : public concur::test::NoLeakTest {};
 
-int twice(int x) { return x * 2; }
+using concur::test::twice;
 
 std::string worker_tag;  // set by the initializer in each worker
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/leak_check.hpp"
+#include "support/tasks.hpp"
 
 namespace mp = concur::multiprocessing;
 using namespace std::chrono_literals;
@@ -19,7 +20,7 @@ namespace {
 
 class PoolImap : public concur::test::NoLeakTest {};
 
-int twice(int x) { return x * 2; }
+using concur::test::twice;
 
 // A range of fn(0), fn(1), ... (endless when limit < 0). Hand-written rather than
 // std::views, which clang 14 cannot compile with libstdc++ 12.

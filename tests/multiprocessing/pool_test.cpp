@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "support/leak_check.hpp"
+#include "support/tasks.hpp"
 
 namespace mp = concur::multiprocessing;
 using namespace std::chrono_literals;
 
 namespace {
 
-int twice(int x) { return x * 2; }
+using concur::test::twice;
 
 struct Point {
   int x = 0, y = 0;

@@ -12,6 +12,7 @@
 #include <string>
 #include <system_error>
 
+#include "support/error_of.hpp"
 #include "support/leak_check.hpp"
 
 namespace mp = concur::multiprocessing;
@@ -39,14 +40,7 @@ class SharedMemoryTest : public concur::test::NoLeakTest {
   std::vector<std::string> names_;
 };
 
-int error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::system_error& e) {
-    return e.code().value();
-  }
-  return 0;
-}
+using concur::test::error_of;
 
 }  // namespace
 

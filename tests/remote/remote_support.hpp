@@ -107,4 +107,12 @@ inline int count_processes(const std::string& marker, const std::string& user = 
   }
 }
 
+/// A job spec that runs `line` through the shell.
+inline cli::run::LaunchSpec shell_spec(std::string line) {
+  cli::run::LaunchSpec s;
+  s.argv = {std::move(line)};
+  s.shell = true;
+  return s;
+}
+
 }  // namespace concur::test::remote

@@ -14,13 +14,6 @@ using namespace concur::test::remote;
 using concur::test::eventually;
 namespace run = concur::cli::run;
 
-run::LaunchSpec shell_spec(std::string line) {
-  run::LaunchSpec s;
-  s.argv = {std::move(line)};
-  s.shell = true;
-  return s;
-}
-
 TEST(SlurmLauncher, RunsAJobAsAStep) {
   CONCUR_REQUIRE_SLURM();
   run::SlurmLauncher l({});

@@ -13,13 +13,6 @@ namespace run = concur::cli::run;
 
 std::vector<std::string> test_ssh() { return {"ssh", "-F", ssh_config()}; }
 
-run::LaunchSpec shell_spec(std::string line) {
-  run::LaunchSpec s;
-  s.argv = {std::move(line)};
-  s.shell = true;
-  return s;
-}
-
 TEST(SshLauncher, AsksTheHostsCpuCountOnce) {
   CONCUR_REQUIRE_SSH();
   run::SshLauncher l(run::parse_sshlogins(kLogin)[0], test_ssh(), 1.0);
