@@ -102,6 +102,18 @@ int claim_get_wakes(QueueShared& s, std::size_t published) {
   return static_cast<int>(n);
 }
 
+// Gives back what an item that left the ring (taken, or dropped by the feeder) held in the
+// count: the twin of queue.cpp's reserve_slot(). Unbounded, one add to `taken` (see
+// ByteQueue::qsize()); bounded, the slot a put() may be waiting for.
+void release_slot(QueueShared& s) noexcept {
+  if (s.maxsize == 0) {
+    s.taken.fetch_add(1, std::memory_order_release);
+  } else {
+    s.count.fetch_sub(1, std::memory_order_seq_cst);
+    if (s.put_waiters.load(std::memory_order_seq_cst) != 0) futex_wake(s.count, 1, true);
+  }
+}
+
 }  // namespace
 
 QueueImpl::PushResult QueueImpl::push_locked(Pending& p) {
@@ -208,12 +220,7 @@ std::size_t QueueImpl::push_some(Pending* const* items, std::size_t n) {
 
 void QueueImpl::uncount_dropped() noexcept {
   QueueShared& s = shared();
-  if (s.maxsize == 0) {
-    s.taken.fetch_add(1, std::memory_order_release);
-  } else {
-    s.count.fetch_sub(1);
-    if (s.put_waiters.load() != 0) futex_wake(s.count, 1, true);
-  }
+  release_slot(s);
   if (s.joinable && s.unfinished.fetch_sub(1) == 1) futex_wake(s.unfinished, INT_MAX, true);
 }
 
@@ -230,29 +237,23 @@ bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
     // than half the ring in use, so the next take that crosses the half is always to come.
     const std::uint64_t half = s.capacity / 2;
     const bool over_half = s.tail - s.head > half;
-    const auto crossed = [&] {
-      return over_half && s.tail - s.head <= half &&
-             s.space_waiters.load(std::memory_order_relaxed) != 0;
+    // After a take: unlocks, and wakes the feeders if this take freed the half.
+    const auto end_take = [&] {
+      const bool crossed = over_half && s.tail - s.head <= half &&
+                           s.space_waiters.load(std::memory_order_relaxed) != 0;
+      g.unlock();
+      if (crossed) futex_wake(s.space_seq, INT_MAX, true);
     };
     bool popped;
     try {
       popped = pop_locked(out);
     } catch (...) {  // the entry is gone all the same (its handles were lost)
-      const bool wake_feeders = crossed();
-      g.unlock();
-      if (wake_feeders) futex_wake(s.space_seq, INT_MAX, true);
+      end_take();
       throw;
     }
     if (popped) {
-      const bool wake_feeders = crossed();
-      g.unlock();
-      if (wake_feeders) futex_wake(s.space_seq, INT_MAX, true);
-      if (s.maxsize == 0) {
-        s.taken.fetch_add(1, std::memory_order_release);  // see qsize()
-      } else {
-        s.count.fetch_sub(1, std::memory_order_seq_cst);
-        if (s.put_waiters.load(std::memory_order_seq_cst) != 0) futex_wake(s.count, 1, true);
-      }
+      end_take();
+      release_slot(s);
       return true;
     }
     if (deadline.expired()) return false;
