@@ -37,13 +37,10 @@ void check_open(const QueueImpl& q, const char* what) {
 
 // Reserves one of maxsize's slots (Python's BoundedSemaphore in put()). Throws Full.
 void reserve_slot(QueueShared& s, bool block, const Deadline& deadline) {
-  if (s.maxsize == 0) {  // nothing to wait for: one add (readers count in `taken`)
-    s.count.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (s.maxsize == 0) return;  // nothing to wait for: counted where it goes (ring or buffer)
   for (;;) {
     std::uint32_t c = s.count.load(std::memory_order_seq_cst);
-    if (s.maxsize == 0 || c < s.maxsize) {
+    if (c < s.maxsize) {
       if (s.count.compare_exchange_weak(c, c + 1, std::memory_order_seq_cst)) return;
       continue;
     }
@@ -76,7 +73,7 @@ void QueueItem::reset() {
 QueueImpl::QueueImpl(SharedMemory m, UniqueFd t, UniqueFd r)
     : mem(std::move(m)), tx(std::move(t)), rx(std::move(r)), pid(self_pid()) {
   if (mem.size() < kRingOffset + 64 || shared().magic != kQueueMagic ||
-      shared().capacity + kRingOffset > mem.size())
+      shared().capacity != kRingCapacity || kRingOffset + kRingCapacity > mem.size())
     throw ProcessError("concur::multiprocessing: not a Queue's shared memory");
 }
 
@@ -124,7 +121,7 @@ void ByteQueue::put(Payload body, FdList fds, bool block, std::optional<Duration
   try {
     q.put(std::move(p));
   } catch (...) {
-    q.uncount_dropped();
+    q.unreserve();
     throw;
   }
 }
@@ -141,10 +138,12 @@ bool ByteQueue::get(QueueItem& item, bool block, std::optional<Duration> timeout
 std::size_t ByteQueue::qsize() const {
   const QueueShared& s = impl_().shared();
   if (s.maxsize != 0) return s.count.load();
-  // `taken` first: every item it counts was counted in `count` before (put() counts an item
-  // before it can be taken; the release/acquire pair carries that here).
+  // `taken` first: every item it counts was counted in `pushed` before (pushed before it can be
+  // taken; the release/acquire pair carries that here). An item moving from a buffer to the ring
+  // is counted in `pushed` before it leaves `buffered`: a snapshot may count it twice, never not.
   const std::uint32_t taken = s.taken.load(std::memory_order_acquire);
-  const std::uint32_t n = s.count.load(std::memory_order_acquire) - taken;
+  const std::uint32_t buffered = s.buffered.load(std::memory_order_acquire);
+  const std::uint32_t n = s.pushed.load(std::memory_order_acquire) + buffered - taken;
   return n > INT32_MAX ? 0 : n;
 }
 std::size_t ByteQueue::maxsize() const { return impl_().shared().maxsize; }

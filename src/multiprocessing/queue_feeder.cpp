@@ -105,6 +105,8 @@ void QueueImpl::put(Pending p) {
   if (!tried && backlog.empty() && try_push(p) == PushResult::done) return;
   backlog.push_back(std::move(p));
   buffered.fetch_add(1, std::memory_order_relaxed);
+  QueueShared& s = shared();
+  if (s.maxsize == 0) s.buffered.fetch_add(1, std::memory_order_relaxed);  // for qsize()
   if (feeder_running) return;
   feeder_running = true;
   if (feeder_alive) {  // lingering: it takes the work
@@ -124,6 +126,7 @@ void QueueImpl::put(Pending p) {
     feeder_alive = false;
     backlog.pop_back();
     buffered.fetch_sub(1, std::memory_order_relaxed);
+    if (s.maxsize == 0) s.buffered.fetch_sub(1, std::memory_order_relaxed);
     throw;
   }
 }
@@ -159,8 +162,11 @@ void QueueImpl::feed() {
     } catch (const std::exception& e) {
       // As Python's feeder: report and drop the item; the queue goes on.
       std::fprintf(stderr, "concur::multiprocessing: Queue feeder dropped an item: %s\n", e.what());
-      uncount_dropped();
+      unreserve();
     }
+    // Counted in the ring now (or dropped): no longer in a buffer.
+    if (shared().maxsize == 0)
+      shared().buffered.fetch_sub(static_cast<std::uint32_t>(pushed), std::memory_order_relaxed);
     std::lock_guard lock(m);
     for (std::size_t i = 0; i < pushed; ++i) backlog.pop_front();
     buffered.fetch_sub(pushed, std::memory_order_release);

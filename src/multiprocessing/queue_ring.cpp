@@ -1,9 +1,7 @@
-// The shared ring of a multiprocessing queue: push and pop under the robust lock, the fd side
-// channel, and the futex hand-offs. Wake-ups: a waiter registers itself (get_waiters,
-// space_waiters) under the lock after reading the sequence word it will sleep on, so a
-// publisher, which bumps the word and reads the waiter count under the same lock, either sees
-// the waiter or the waiter sees the new sequence (futex_wait returns at once). No wake-up is
-// lost and no system call is made while nobody sleeps.
+// The shared ring of a multiprocessing queue: push (with the right to push,
+// queue_push_right.hpp), pop under the get lock, the fd side channel, the counts, and the futex
+// hand-offs (queue_impl.hpp says how the two ends meet and how sleepers are woken without a lost
+// wake-up, a system call or a fence per item).
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -16,9 +14,11 @@
 
 #include "concur/detail/core/futex.hpp"
 #include "concur/detail/sync/spin.hpp"
+#include "multiprocessing/asymmetric_fence.hpp"
 #include "multiprocessing/channel.hpp"
 #include "multiprocessing/fd_passing.hpp"
 #include "multiprocessing/queue_impl.hpp"
+#include "multiprocessing/queue_push_right.hpp"
 #include "multiprocessing/robust.hpp"
 
 namespace concur::multiprocessing::detail {
@@ -36,18 +36,18 @@ std::uint64_t entry_bytes(const Pending& p) {
   return sizeof(EntryHeader) + (p.big() ? 0 : pad8(p.body.size()));
 }
 
-// Circular copies: the ring's bytes wrap at `cap`.
-void ring_write(std::byte* ring, std::uint64_t cap, std::uint64_t pos, const void* src,
-                std::size_t n) {
-  const std::uint64_t at = pos % cap;
-  const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(n, cap - at));
+// Circular copies: the ring's bytes wrap at its capacity, a power of two (a mask, not a division).
+static_assert((kRingCapacity & (kRingCapacity - 1)) == 0);
+constexpr std::uint64_t kCap = kRingCapacity;
+void ring_write(std::byte* ring, std::uint64_t pos, const void* src, std::size_t n) {
+  const std::uint64_t at = pos & (kCap - 1);
+  const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(n, kCap - at));
   std::memcpy(ring + at, src, first);
   if (first < n) std::memcpy(ring, static_cast<const char*>(src) + first, n - first);
 }
-void ring_read(const std::byte* ring, std::uint64_t cap, std::uint64_t pos, void* dst,
-               std::size_t n) {
-  const std::uint64_t at = pos % cap;
-  const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(n, cap - at));
+void ring_read(const std::byte* ring, std::uint64_t pos, void* dst, std::size_t n) {
+  const std::uint64_t at = pos & (kCap - 1);
+  const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(n, kCap - at));
   std::memcpy(dst, ring + at, first);
   if (first < n) std::memcpy(static_cast<char*>(dst) + first, ring, n - first);
 }
@@ -89,29 +89,49 @@ void recv_fds(int sock, std::uint64_t seq, std::uint32_t nfds, FdList& out) {
   }
 }
 
-// Under the lock, after publishing `published` entries: how many sleeping readers to wake, now
-// counted as woken. A woken reader unregisters only when it runs again (~100 µs on a virtual
-// CPU), and a producer publishes hundreds of entries meanwhile: without the count each of them
-// would make a FUTEX_WAKE system call for a reader already on its way.
-int claim_get_wakes(QueueShared& s, std::size_t published) {
-  const std::uint32_t sleeping = s.get_waiters.load(std::memory_order_relaxed);
-  const std::uint32_t woken = s.get_woken.load(std::memory_order_relaxed);
-  if (sleeping <= woken || published == 0) return 0;
-  const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(sleeping - woken, published));
-  s.get_woken.store(woken + n, std::memory_order_relaxed);
+// With the right to push, after publishing `published` entries: how many readers to wake, now
+// answered. Each registration of a reader going to sleep is answered once; a reader that
+// registered and then found an item costs one wake-up too many, never one too few.
+int answer_get_regs(QueueShared& s, std::size_t published, bool light) {
+  if (published == 0) return 0;
+  light_fence(light);  // `tail` is stored: now look for sleepers (a reader fences heavily)
+  const std::uint32_t regs = s.get_regs.load(std::memory_order_relaxed);
+  if (regs == s.get_gen) return 0;
+  const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(regs - s.get_gen, published));
+  s.get_gen += n;
+  s.items_seq.fetch_add(1, std::memory_order_release);
   return static_cast<int>(n);
 }
 
-// Gives back what an item that left the ring (taken, or dropped by the feeder) held in the
-// count: the twin of queue.cpp's reserve_slot(). Unbounded, one add to `taken` (see
-// ByteQueue::qsize()); bounded, the slot a put() may be waiting for.
-void release_slot(QueueShared& s) noexcept {
-  if (s.maxsize == 0) {
-    s.taken.fetch_add(1, std::memory_order_release);
-  } else {
-    s.count.fetch_sub(1, std::memory_order_seq_cst);
-    if (s.put_waiters.load(std::memory_order_seq_cst) != 0) futex_wake(s.count, 1, true);
-  }
+// Under the get lock, after a take moved `head`: true if sleeping feeders are to be woken, now
+// answered. Only a ring at most half full answers them: a feeder sleeps only when its entry (at
+// most half the ring) does not fit, so earlier it would wake to find no room.
+bool answer_space_regs(QueueShared& s, std::uint64_t head, bool light) {
+  light_fence(light);  // `head` is stored: now look for sleepers (a feeder fences heavily)
+  const std::uint32_t regs = s.space_regs.load(std::memory_order_relaxed);
+  if (regs == s.space_gen) return false;
+  if (s.tail.load(std::memory_order_acquire) - head > kCap / 2) return false;
+  s.space_gen = regs;
+  s.space_seq.fetch_add(1, std::memory_order_release);
+  return true;
+}
+
+// Room for `need` bytes at `tail`, with the right to push, from the cached head first.
+bool has_room(QueueShared& s, std::uint64_t tail, std::uint64_t need) {
+  if (tail - s.head_seen + need <= kCap) return true;
+  s.head_seen = s.head.load(std::memory_order_acquire);
+  return tail - s.head_seen + need <= kCap;
+}
+
+// A bounded queue's slot goes back to put().
+void give_slot(QueueShared& s) noexcept {
+  s.count.fetch_sub(1, std::memory_order_seq_cst);
+  if (s.put_waiters.load(std::memory_order_seq_cst) != 0) futex_wake(s.count, 1, true);
+}
+
+// A JoinableQueue item that will never be got is finished all the same.
+void drop_unfinished(QueueShared& s) noexcept {
+  if (s.joinable && s.unfinished.fetch_sub(1) == 1) futex_wake(s.unfinished, INT_MAX, true);
 }
 
 }  // namespace
@@ -119,12 +139,16 @@ void release_slot(QueueShared& s) noexcept {
 QueueImpl::PushResult QueueImpl::push_locked(Pending& p) {
   QueueShared& s = shared();
   const std::uint64_t need = entry_bytes(p);
-  if (s.tail - s.head + need > s.capacity) return PushResult::no_room;
+  // Only pushers move it; acquire: the bytes of the pusher before us (another thread's lease).
+  const std::uint64_t tail = s.tail.load(std::memory_order_acquire);
+  if (!has_room(s, tail, need)) return PushResult::no_room;
   const bool big = p.big();
   const std::size_t nfds = p.fds.size() + (big ? 1 : 0);  // a big item's memfd comes last
   EntryHeader h{p.body.size(), static_cast<std::uint32_t>(nfds), big ? 1u : 0u, 0};
   if (nfds != 0) {
-    h.seq = s.fd_seq + 1;
+    // The number is used up before the message goes: a process killed between the two leaves a
+    // gap, never two messages with one number.
+    h.seq = ++s.fd_seq;
     bool sent;
     if (big) {
       std::vector<int> fds(p.fds.fds());
@@ -134,35 +158,41 @@ QueueImpl::PushResult QueueImpl::push_locked(Pending& p) {
       sent = send_fds(tx.get(), h.seq, p.fds.fds());
     }
     if (!sent) return PushResult::socket_full;
-    s.fd_seq = h.seq;
     p.fds.clear();  // sent: the receiver has its own copies
   }
-  ring_write(ring(), s.capacity, s.tail, &h, sizeof h);
+  ring_write(ring(), tail, &h, sizeof h);
   if (!big) {
     const std::string_view bytes = p.body.view();
-    ring_write(ring(), s.capacity, s.tail + sizeof h, bytes.data(), bytes.size());
+    ring_write(ring(), tail + sizeof h, bytes.data(), bytes.size());
   }
-  s.tail += need;
-  s.items_seq.fetch_add(1, std::memory_order_release);
+  s.tail.store(tail + need, std::memory_order_release);  // publishes; then answer_get_regs()
+  if (s.maxsize == 0)  // only pushers write it: no locked instruction
+    s.pushed.store(s.pushed.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   return PushResult::done;
 }
 
-bool QueueImpl::pop_locked(QueueItem& out) {
+bool QueueImpl::pop_locked(QueueItem& out, bool& moved) {
   QueueShared& s = shared();
-  if (s.head == s.tail) return false;
+  const std::uint64_t head = s.head.load(std::memory_order_relaxed);  // only we move it
+  if (head == s.tail_seen) {
+    s.tail_seen = s.tail.load(std::memory_order_acquire);
+    if (head == s.tail_seen) return false;
+  }
   EntryHeader h;
-  ring_read(ring(), s.capacity, s.head, &h, sizeof h);
+  ring_read(ring(), head, &h, sizeof h);
   const bool big = h.big != 0;
-  if (!big && h.size > kBigItem)  // the ring is shared: never trust a size for an allocation
+  const std::uint64_t used = sizeof h + (big ? 0 : pad8(h.size));
+  // The ring is shared: never trust a size for an allocation, nor an entry past `tail`.
+  if ((!big && h.size > kBigItem) || used > s.tail_seen - head)
     throw ProcessError("concur::multiprocessing: a Queue entry is corrupt");
   if (!big) {
     std::string& bytes = out.body_.buffer();
     bytes.resize(h.size);
-    ring_read(ring(), s.capacity, s.head + sizeof h, bytes.data(), h.size);
+    ring_read(ring(), head + sizeof h, bytes.data(), h.size);
     out.body_.set_buffer_size();
   }
-  s.head += sizeof h + (big ? 0 : pad8(h.size));
-  s.space_seq.fetch_add(1, std::memory_order_release);
+  s.head.store(head + used, std::memory_order_release);  // frees it; then answer_space_regs()
+  moved = true;
   if (h.nfds != 0) recv_fds(rx.get(), h.seq, h.nfds, out.fds_);
   if (big) {
     if (out.fds_.empty()) throw ProcessError("concur::multiprocessing: Queue item lost");
@@ -177,21 +207,28 @@ bool QueueImpl::pop_locked(QueueItem& out) {
 
 QueueImpl::PushResult QueueImpl::try_push(Pending& p) {
   QueueShared& s = shared();
-  robust_lock(s.lock, Deadline::never());
-  LockGuard g(s.lock);
-  const PushResult r = push_locked(p);
-  const int wake = claim_get_wakes(s, r == PushResult::done ? 1 : 0);
-  g.unlock();
+  const bool light = enable_light_fences();
+  PushRight right(s, light);
+  PushResult r = push_locked(p);
+  if (r == PushResult::no_room) {
+    // A reader that is taking makes room within microseconds: cheaper to wait for it than to
+    // hand the item to the feeder. A ring nobody reads costs this spin once (then put() buffers).
+    concur::detail::sync::spin_until(
+        [&] { return has_room(s, s.tail.load(std::memory_order_relaxed), entry_bytes(p)); },
+        kGetSpins, 0);
+    r = push_locked(p);
+  }
+  const int wake = answer_get_regs(s, r == PushResult::done ? 1 : 0, light);
+  right.release();
   if (wake != 0) futex_wake(s.items_seq, wake, true);
   return r;
 }
 
 std::size_t QueueImpl::push_some(Pending* const* items, std::size_t n) {
   QueueShared& s = shared();
+  const bool light = enable_light_fences();
   for (;;) {
-    robust_lock(s.lock, Deadline::never());
-    LockGuard g(s.lock);
-    const std::uint32_t space = s.space_seq.load(std::memory_order_relaxed);
+    PushRight right(s, light);
     const PushResult r = push_locked(*items[0]);  // throws: nothing pushed, the caller drops it
     if (r == PushResult::done) {
       std::size_t pushed = 1;
@@ -200,85 +237,91 @@ std::size_t QueueImpl::push_some(Pending* const* items, std::size_t n) {
       } catch (...) {
         // Not pushed; it comes first in the next call, which reports it.
       }
-      const int wake = claim_get_wakes(s, pushed);
-      g.unlock();
+      const int wake = answer_get_regs(s, pushed, light);
+      right.release();
       if (wake != 0) futex_wake(s.items_seq, wake, true);
       return pushed;
     }
     if (r == PushResult::socket_full) {
-      g.unlock();
+      right.release();
       pollfd pf{tx.get(), POLLOUT, 0};
       ::poll(&pf, 1, 50);  // readers take fd messages only as they take entries
       continue;
     }
-    s.space_waiters.fetch_add(1, std::memory_order_relaxed);
-    g.unlock();
-    futex_wait_until(s.space_seq, space, Deadline::after(std::chrono::milliseconds(200)), true);
-    s.space_waiters.fetch_sub(1, std::memory_order_relaxed);
+    // No room: register, fence, then look at `head` again (a take in between either sees the
+    // registration or is seen here). The timeout is a safety net only.
+    const std::uint32_t seq = s.space_seq.load(std::memory_order_acquire);
+    s.space_regs.fetch_add(1, std::memory_order_relaxed);
+    heavy_fence();
+    const bool room = has_room(s, s.tail.load(std::memory_order_relaxed), entry_bytes(*items[0]));
+    right.release();
+    if (!room)
+      futex_wait_until(s.space_seq, seq, Deadline::after(std::chrono::milliseconds(200)), true);
   }
 }
 
-void QueueImpl::uncount_dropped() noexcept {
+void QueueImpl::unreserve() noexcept {
   QueueShared& s = shared();
-  release_slot(s);
-  if (s.joinable && s.unfinished.fetch_sub(1) == 1) futex_wake(s.unfinished, INT_MAX, true);
+  if (s.maxsize != 0) give_slot(s);
+  drop_unfinished(s);
+}
+
+void QueueImpl::release_slot() noexcept {
+  QueueShared& s = shared();
+  if (s.maxsize == 0)
+    s.taken.fetch_add(1, std::memory_order_release);
+  else
+    give_slot(s);
 }
 
 bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
   QueueShared& s = shared();
+  const bool light = enable_light_fences();
   bool spun = false;
   for (;;) {
-    if (!robust_lock(s.lock, deadline)) return false;
-    LockGuard g(s.lock);
-    // Feeders sleep until half the ring is free (room for any entry): the take that frees the
-    // half wakes them, once. Not every take while they sleep: a woken feeder runs (and
-    // unregisters) only ~100 µs later, and a reader meanwhile takes hundreds of entries — a
-    // system call each. A feeder registers only when its entry does not fit, i.e. with more
-    // than half the ring in use, so the next take that crosses the half is always to come.
-    const std::uint64_t half = s.capacity / 2;
-    const bool over_half = s.tail - s.head > half;
-    // After a take: unlocks, and wakes the feeders if this take freed the half.
-    const auto end_take = [&] {
-      const bool crossed = over_half && s.tail - s.head <= half &&
-                           s.space_waiters.load(std::memory_order_relaxed) != 0;
-      g.unlock();
-      if (crossed) futex_wake(s.space_seq, INT_MAX, true);
-    };
+    if (!robust_lock(s.get_lock, deadline)) return false;
+    LockGuard g(s.get_lock);
+    bool moved = false;
     bool popped;
     try {
-      popped = pop_locked(out);
-    } catch (...) {  // the entry is gone all the same (its handles were lost)
-      end_take();
+      popped = pop_locked(out, moved);
+    } catch (...) {
+      const bool wake =
+          moved && answer_space_regs(s, s.head.load(std::memory_order_relaxed), light);
+      g.unlock();
+      if (wake) futex_wake(s.space_seq, INT_MAX, true);
+      if (moved) {  // the entry is gone all the same (its handles were lost)
+        release_slot();
+        drop_unfinished(s);
+      }
       throw;
     }
     if (popped) {
-      end_take();
-      release_slot(s);
+      const bool wake = answer_space_regs(s, s.head.load(std::memory_order_relaxed), light);
+      g.unlock();
+      if (wake) futex_wake(s.space_seq, INT_MAX, true);
+      release_slot();
       return true;
     }
+    const std::uint64_t head = s.head.load(std::memory_order_relaxed);  // == tail just now
+    g.unlock();
     if (deadline.expired()) return false;
-    const std::uint32_t seq = s.items_seq.load(std::memory_order_relaxed);
+    const auto published = [&] { return s.tail.load(std::memory_order_acquire) != head; };
     if (!spun) {
       // A running producer publishes its next item within microseconds: a reader that waits
       // for it spinning costs neither side a system call (no futex sleep, no wake-up).
-      g.unlock();
       spun = true;
-      concur::detail::sync::spin_until(
-          [&] { return s.items_seq.load(std::memory_order_relaxed) != seq; }, kGetSpins);
+      concur::detail::sync::spin_until(published, kGetSpins);
       continue;
     }
     spun = false;
-    s.get_waiters.fetch_add(1, std::memory_order_relaxed);
-    g.unlock();
+    // Register, fence, then look at `tail` again (see queue_impl.hpp): either the publisher
+    // sees the registration and wakes us, or we see its item here.
+    const std::uint32_t seq = s.items_seq.load(std::memory_order_acquire);
+    s.get_regs.fetch_add(1, std::memory_order_relaxed);
+    heavy_fence();
+    if (published()) continue;
     futex_wait_until(s.items_seq, seq, deadline, true);
-    // Unregisters under the lock, as publishers count wake-ups under it (claim_get_wakes). If
-    // this reader was not the one woken (its deadline passed), the count drops early: a
-    // publisher then wakes one reader more than needed, never one fewer.
-    robust_lock(s.lock, Deadline::never());
-    s.get_waiters.fetch_sub(1, std::memory_order_relaxed);
-    if (const std::uint32_t woken = s.get_woken.load(std::memory_order_relaxed); woken != 0)
-      s.get_woken.store(woken - 1, std::memory_order_relaxed);
-    robust_unlock(s.lock);
   }
 }
 

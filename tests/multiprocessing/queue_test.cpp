@@ -235,6 +235,44 @@ TEST_F(QueueTest, EachThreadsItemsArriveInItsOrderWhileTheRingFillsAndDrains) {
   EXPECT_TRUE(q.empty());
 }
 
+// A thread that puts many items in a row takes the ring's push lease and then pushes without a
+// lock (queue_impl.hpp). A holder that went idle — or died — must not stop anyone else: another
+// producer revokes the lease. Here a child takes the lease, parks, and is killed; the parent's
+// puts (and the child's items) still all arrive, each producer's in its order.
+TEST_F(QueueTest, AProducerThatHeldTheLeaseAndWentIdleOrDiedStopsNoOtherProducer) {
+  constexpr std::int64_t kEach = 500;  // far more than the pushes in a row that take the lease
+  mp::Queue<std::int64_t> q;
+  mp::Event parked, never;
+  mp::Process holder(
+      [](mp::Queue<std::int64_t> out, mp::Event done, mp::Event wait_forever) {
+        for (std::int64_t i = 0; i < kEach; ++i) out.put(i);
+        done.set();
+        wait_forever.wait();
+      },
+      q, parked, never);
+  holder.start();
+  ASSERT_TRUE(parked.wait(30s));
+  for (std::int64_t i = 0; i < kEach; ++i) q.put(1'000'000 + i);  // revokes a live, idle holder
+  std::int64_t next_child = 0, next_parent = 1'000'000;
+  for (std::int64_t i = 0; i < 2 * kEach; ++i) {
+    const std::int64_t v = q.get(true, 10s);
+    std::int64_t& next = v >= 1'000'000 ? next_parent : next_child;
+    ASSERT_EQ(v, next);
+    ++next;
+  }
+  holder.kill();
+  holder.join();
+  for (std::int64_t i = 0; i < kEach; ++i) q.put(i);  // the lease went back to this process
+  ASSERT_TRUE(parked.is_set());
+  mp::Process again([](mp::Queue<std::int64_t> out) { out.put(-1); }, q);  // revokes the parent
+  again.start();
+  again.join();
+  EXPECT_EQ(again.exitcode(), 0);
+  for (std::int64_t i = 0; i < kEach; ++i) ASSERT_EQ(q.get(true, 10s), i);
+  EXPECT_EQ(q.get(true, 10s), -1);
+  EXPECT_TRUE(q.empty());
+}
+
 // After its buffer empties the feeder thread waits a few ms for more work (a producer ahead of
 // its readers overflows the ring again and again), so the second overflow below is handed to
 // the same idle thread. Dropping the last handle must still end that idle thread at once: it
