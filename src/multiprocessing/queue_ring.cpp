@@ -218,9 +218,9 @@ QueueImpl::PushResult QueueImpl::try_push(Pending& p) {
         kGetSpins, 0);
     r = push_locked(p);
   }
-  const int wake = answer_get_regs(s, r == PushResult::done ? 1 : 0, light);
+  const int readers = answer_get_regs(s, r == PushResult::done ? 1 : 0, light);
   right.release();
-  if (wake != 0) futex_wake(s.items_seq, wake, true);
+  if (readers != 0) futex_wake(s.items_seq, readers, true);
   return r;
 }
 
@@ -237,9 +237,9 @@ std::size_t QueueImpl::push_some(Pending* const* items, std::size_t n) {
       } catch (...) {
         // Not pushed; it comes first in the next call, which reports it.
       }
-      const int wake = answer_get_regs(s, pushed, light);
+      const int readers = answer_get_regs(s, pushed, light);
       right.release();
-      if (wake != 0) futex_wake(s.items_seq, wake, true);
+      if (readers != 0) futex_wake(s.items_seq, readers, true);
       return pushed;
     }
     if (r == PushResult::socket_full) {
@@ -286,10 +286,10 @@ bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
     try {
       popped = pop_locked(out, moved);
     } catch (...) {
-      const bool wake =
+      const bool feeders =
           moved && answer_space_regs(s, s.head.load(std::memory_order_relaxed), light);
       g.unlock();
-      if (wake) futex_wake(s.space_seq, INT_MAX, true);
+      if (feeders) futex_wake(s.space_seq, INT_MAX, true);
       if (moved) {  // the entry is gone all the same (its handles were lost)
         release_slot();
         drop_unfinished(s);
@@ -297,9 +297,9 @@ bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
       throw;
     }
     if (popped) {
-      const bool wake = answer_space_regs(s, s.head.load(std::memory_order_relaxed), light);
+      const bool feeders = answer_space_regs(s, s.head.load(std::memory_order_relaxed), light);
       g.unlock();
-      if (wake) futex_wake(s.space_seq, INT_MAX, true);
+      if (feeders) futex_wake(s.space_seq, INT_MAX, true);
       release_slot();
       return true;
     }
