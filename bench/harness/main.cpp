@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <regex>
 
+#include "harness/exec_floor.hpp"
 #include "harness/registry.hpp"
 
 int main(int argc, char** argv) {
+  concur::bench::answer_if_exec_floor_child();  // pool_startup's raw_exec_floor row
   // First: scenarios with StartMethod::spawn re-execute this program as their workers.
   concur::multiprocessing::freeze_support(argc, argv);
   CLI::App app{"concur's side-by-side benchmarks"};

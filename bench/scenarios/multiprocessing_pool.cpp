@@ -1,5 +1,6 @@
 // Scenarios of concur::multiprocessing (ids from shared/BENCH.md):
 //   pool_startup     Pool(2) created until its first result      ref concur_pool
+//                    (and raw_exec_floor: two execs of this binary until one runs main())
 //   pool_map_small   map(x * 2) over 10^5 ints, warm 2-worker pool ref concur_pool
 //   pool_sum_shared  sum of 10^7 int64 over 2 workers              ref concur_sharedarray
 //   pool_compute     the compute kernel split over 2 workers       ref raw_1_thread
@@ -17,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "harness/exec_floor.hpp"
 #include "harness/harness.hpp"
 #include "kernels/kernels.hpp"
 
@@ -95,6 +97,9 @@ Register startup{[] {
                    pool.reset();
                    return t;
                  }},
+                // The floor under any spawn method here: two execs of this binary until the
+                // first runs main() (harness/exec_floor.hpp).
+                {"raw_exec_floor", [] { return concur::bench::exec_floor(2); }},
                 {"python_pool_fork",
                  [] { return concur::bench::run_python("pool_startup.py", {"fork"}); }},
                 {"python_pool_spawn",
