@@ -19,11 +19,13 @@
 // The put side has two modes (`lease`). Shared: every push takes the robust `put_lock`. Leased:
 // one thread — the one that pushed kLeaseAfter times in a row — pushes without a lock: it marks
 // itself `busy`, checks that it still holds the lease, pushes, clears `busy`. Any other pusher
-// revokes the lease (back to shared mode: a CAS, a heavy fence, then waiting for `busy` to clear;
-// a dead holder's `busy` is cleared for it). Why: on x86 every locked instruction waits for the
-// stores before it to reach the cache, and a producer's stores (the entry, `tail`) go to lines the
-// reader on the other core has just read — one cache-line transfer (~100 ns on these machines)
-// spent waiting per item. The leased pusher makes no locked instruction, so its stores stream.
+// revokes the lease (back to shared mode: a CAS marks it revoked, a heavy fence, a wait for `busy`
+// to clear — a dead holder's is cleared for it — then shared mode; a pusher meeting a revocation
+// under way completes it, so no one pushes under put_lock while a leased push may still run). Why:
+// on x86 every locked instruction waits for the stores before it to reach the cache, and a
+// producer's stores (the entry, `tail`) go to lines the reader on the other core has just read —
+// one cache-line transfer (~100 ns on these machines) spent waiting per item. The leased pusher
+// makes no locked instruction, so its stores stream.
 //
 // Sleeping without lost wake-ups and without a system call or fence per item: a reader that finds
 // the ring empty counts itself in `get_regs`, makes a heavy fence and looks at `tail` again before
@@ -66,6 +68,7 @@ inline constexpr std::size_t kBigItem = Payload::spill_threshold;  // larger: in
 inline constexpr std::size_t kMaxItemFds = 250;                    // SCM_MAX_FD is 253
 inline constexpr std::size_t kLine = 64;                           // a cache line
 inline constexpr std::uint64_t kSharedMode = 0;  // `lease` when every push takes put_lock
+inline constexpr std::uint64_t kRevoking = std::uint64_t{1} << 63;  // `lease` | it: being revoked
 
 // The words are grouped by who writes them, one cache line per group: a writer and a process
 // spinning on or updating another group's words then do not take the same line from each other
@@ -78,7 +81,7 @@ struct QueueShared {
   std::uint64_t maxsize;  // 0: unbounded
   std::uint64_t capacity;
   // The put side: who may push, and what only the pusher of the moment writes.
-  alignas(kLine) std::atomic<std::uint64_t> lease;  // kSharedMode, or the holder's thread id
+  alignas(kLine) std::atomic<std::uint64_t> lease;  // kSharedMode, or a thread id (| kRevoking)
   std::atomic<std::uint64_t> busy;                  // the leased pusher now pushing, or 0
   std::atomic<std::uint32_t> put_lock;              // robust (robust.hpp); shared mode
   std::uint32_t get_gen;                            // get registrations answered so far

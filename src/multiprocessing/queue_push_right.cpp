@@ -59,14 +59,23 @@ void PushRight::release() noexcept {
   robust_unlock(s_.put_lock);
 }
 
-// Back to shared mode: the holder either is seen busy after the heavy fence (it finishes its
-// push, then finds the lease gone) or sees the lease gone before it pushes.
+// Back to shared mode, in two steps: the lease is marked revoked (its holder's pushes stop
+// starting), a heavy fence, a wait for `busy` to clear (the holder either is seen busy after the
+// fence and finishes its push, or sees the mark before it pushes), and only then shared mode.
+// Until then nobody pushes under put_lock: a pusher that finds a revocation under way completes
+// it itself (the revoker may have died), so shared mode always means no leased push is running.
 void PushRight::revoke(std::uint64_t holder) {
-  if (!s_.lease.compare_exchange_strong(holder, kSharedMode, std::memory_order_acq_rel,
-                                        std::memory_order_relaxed))
-    return;  // changed meanwhile: the caller looks again
+  if ((holder & kRevoking) == 0) {
+    const std::uint64_t marked = holder | kRevoking;
+    if (!s_.lease.compare_exchange_strong(holder, marked, std::memory_order_acq_rel,
+                                          std::memory_order_relaxed))
+      return;  // changed meanwhile: the caller looks again
+    holder = marked;
+  }
   heavy_fence();
   wait_while_busy();
+  s_.lease.compare_exchange_strong(holder, kSharedMode, std::memory_order_acq_rel,
+                                   std::memory_order_relaxed);  // or another completer did
 }
 
 void PushRight::wait_while_busy() {

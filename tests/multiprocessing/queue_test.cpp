@@ -273,6 +273,47 @@ TEST_F(QueueTest, AProducerThatHeldTheLeaseAndWentIdleOrDiedStopsNoOtherProducer
   EXPECT_TRUE(q.empty());
 }
 
+// Three producers that each put in bursts long enough to take the push lease, so the lease is
+// revoked again and again while its holder may be mid-push, with a third pusher waiting in
+// shared mode: every item arrives exactly once, each producer's in its order.
+TEST_F(QueueTest, ProducersTakingAndRevokingTheLeaseLoseReorderAndDuplicateNothing) {
+  constexpr std::int64_t kPerProducer = 30'000, kBurst = 200;
+  mp::Queue<std::int64_t> q;
+  mp::Queue<std::int64_t> result;
+  mp::Process reader(
+      [](mp::Queue<std::int64_t> in, mp::Queue<std::int64_t> out) {
+        std::int64_t next[3] = {0, 0, 0}, in_order = 0;
+        for (std::int64_t i = 0; i < 3 * kPerProducer; ++i) {
+          const std::int64_t v = in.get(true, 30s);
+          const auto who = static_cast<std::size_t>(v >> 32);
+          if (who < 3 && (v & 0xffffffff) == next[who]) {
+            ++in_order;
+            ++next[who];
+          }
+        }
+        out.put(in_order);
+      },
+      q, result);
+  reader.start();
+  const auto produce = [](mp::Queue<std::int64_t> out, std::int64_t who) {
+    for (std::int64_t i = 0; i < kPerProducer; ++i) {
+      out.put(who << 32 | i);
+      if (i % kBurst == kBurst - 1) std::this_thread::yield();  // let another take over
+    }
+  };
+  mp::Process other(produce, q, std::int64_t{2});  // a producer in another process
+  other.start();
+  std::thread second(produce, q, 1);
+  produce(q, 0);
+  second.join();
+  other.join();
+  EXPECT_EQ(other.exitcode(), 0);
+  EXPECT_EQ(result.get(true, 60s), 3 * kPerProducer);
+  reader.join();
+  EXPECT_EQ(reader.exitcode(), 0);
+  EXPECT_TRUE(q.empty());
+}
+
 // After its buffer empties the feeder thread waits a few ms for more work (a producer ahead of
 // its readers overflows the ring again and again), so the second overflow below is handed to
 // the same idle thread. Dropping the last handle must still end that idle thread at once: it
