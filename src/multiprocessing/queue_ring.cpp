@@ -29,6 +29,8 @@ using concur::detail::futex_wake;
 
 // How long get() spins for an item before it sleeps: a few microseconds (see spin.hpp).
 constexpr int kGetSpins = 4 * concur::detail::sync::kSpins;
+// The longest a reader sleeps before it looks at the ring again (see get()).
+constexpr auto kSleepSlice = std::chrono::milliseconds(100);
 
 constexpr std::uint64_t pad8(std::uint64_t n) { return (n + 7) & ~std::uint64_t{7}; }
 
@@ -321,7 +323,12 @@ bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
     s.get_regs.fetch_add(1, std::memory_order_relaxed);
     heavy_fence();
     if (published()) continue;
-    futex_wait_until(s.items_seq, seq, deadline, true);
+    // In slices: a pusher killed between answering the registration and its FUTEX_WAKE must not
+    // leave this reader asleep for good (it looks again, and registers again, each slice).
+    const Deadline slice = Deadline::after(kSleepSlice);
+    futex_wait_until(
+        s.items_seq, seq,
+        deadline.is_never() || slice.time_point() < deadline.time_point() ? slice : deadline, true);
   }
 }
 
