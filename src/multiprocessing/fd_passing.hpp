@@ -10,7 +10,6 @@
 // Thread safety: one sender and one receiver per socket at a time.
 #pragma once
 
-#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <chrono>

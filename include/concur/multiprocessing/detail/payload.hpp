@@ -46,17 +46,7 @@ class Payload {
   static constexpr std::size_t spill_threshold = 64 * 1024;
 
   Payload() = default;
-  Payload(Payload&& o) noexcept
-      : mem_(std::move(o.mem_)),
-        size_(std::exchange(o.size_, 0)),
-        fd_(std::move(o.fd_)),
-        sealed_(std::exchange(o.sealed_, false)),
-        recyclable_(o.recyclable_),
-        map_(std::exchange(o.map_, nullptr)),
-        map_len_(std::exchange(o.map_len_, 0)),
-        kept_(std::exchange(o.kept_, nullptr)) {
-    o.mem_.clear();
-  }
+  Payload(Payload&& o) noexcept { *this = std::move(o); }
   Payload& operator=(Payload&& o) noexcept {
     if (this != &o) {
       release_file();
