@@ -29,6 +29,8 @@ using concur::detail::futex_wake;
 
 // How long get() spins for an item before it sleeps: a few microseconds (see spin.hpp).
 constexpr int kGetSpins = 4 * concur::detail::sync::kSpins;
+// While spinning, a reader looks at `tail` once per this many pauses (see get()).
+constexpr int kPollGap = 16;
 // The longest a reader sleeps before it looks at the ring again (see get()).
 constexpr auto kSleepSlice = std::chrono::milliseconds(100);
 
@@ -311,9 +313,18 @@ bool QueueImpl::get(QueueItem& out, const Deadline& deadline) {
     const auto published = [&] { return s.tail.load(std::memory_order_acquire) != head; };
     if (!spun) {
       // A running producer publishes its next item within microseconds: a reader that waits
-      // for it spinning costs neither side a system call (no futex sleep, no wake-up).
+      // for it spinning costs neither side a system call (no futex sleep, no wake-up). It looks
+      // at `tail` only every kPollGap pauses: looking after every pause, it took the line holding
+      // `tail` from the producer on every item (the two in lockstep, a ~100 ns transfer each);
+      // looking less often lets a few items gather, then taken in one sweep (measured with one
+      // producer and one reader process: median 25.5 -> 19.6 ms for 10^5 items).
       spun = true;
-      concur::detail::sync::spin_until(published, kGetSpins);
+      bool got = published();
+      for (int i = 1; !got && i <= kGetSpins; ++i) {
+        concur::detail::cpu_relax();
+        if (i % kPollGap == 0) got = published();
+      }
+      if (!got) concur::detail::sync::spin_until(published, 0);  // then yields
       continue;
     }
     spun = false;
