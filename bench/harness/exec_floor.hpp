@@ -1,7 +1,7 @@
 // The exec floor of a spawn start method: what starting this very binary costs before any of
 // concur's code runs (the kernel's exec, the dynamic loader, glibc's start-up — on this VM each of
-// the ~60 cpuid instructions glibc runs at start-up traps, ~8.5 µs each). pool_startup reports it
-// beside concur's spawn pool, so the pool's own share can be read off.
+// the dozens of cpuid instructions glibc runs at start-up traps, ~8.5 µs each). pool_startup
+// reports it beside concur's spawn pool, so the pool's own share can be read off.
 #pragma once
 
 namespace concur::bench {
