@@ -52,7 +52,7 @@ void PushRight::release() noexcept {
     s_.run_owner = me_;
     s_.run_length = 0;
   }
-  if (++s_.run_length >= kLeaseAfter && light_) {
+  if (++s_.run_length >= kLeaseAfter && light_ && kLeaseEnabled) {
     s_.run_length = 0;
     s_.lease.store(me_, std::memory_order_release);  // under put_lock: no shared pusher inside
   }

@@ -13,6 +13,13 @@ namespace concur::multiprocessing::detail {
 
 /// After this many pushes in a row by one thread in shared mode, that thread takes the lease.
 inline constexpr std::uint32_t kLeaseAfter = 64;
+/// Off for now: revocation has an ABA hole. A completer that waited for `busy` and then stalled
+/// can, with its final CAS (marked holder -> shared), end a *later* revocation of the same holder
+/// (which took the lease back meanwhile) before that one waited for `busy` — a shared-mode push
+/// then runs beside the holder's. TSan caught it once in CI (three producers). Until the mark
+/// names its revocation (or only the marker completes it, with dead-marker takeover), every push
+/// takes put_lock.
+inline constexpr bool kLeaseEnabled = false;
 
 class PushRight {
  public:
