@@ -24,6 +24,23 @@ class QueueTest : public concur::test::NoLeakTest {};
 constexpr int kSmallItems = 10 * 1024;  // x 1 KiB = 10 MiB
 
 std::string item_of(int i) { return std::string(1024, static_cast<char>('a' + i % 26)); }
+
+// A reader process's body: takes `producers * each` items tagged (producer << 32 | index) and
+// puts how many arrived in their producer's order.
+void count_in_order(mp::Queue<std::int64_t> in, mp::Queue<std::int64_t> out, int producers,
+                    std::int64_t each) {
+  std::vector<std::int64_t> next(static_cast<std::size_t>(producers), 0);
+  std::int64_t in_order = 0;
+  for (std::int64_t i = 0; i < producers * each; ++i) {
+    const std::int64_t v = in.get(true, 30s);
+    const auto who = static_cast<std::size_t>(v >> 32);
+    if (who < next.size() && (v & 0xffffffff) == next[who]) {
+      ++in_order;
+      ++next[who];
+    }
+  }
+  out.put(in_order);
+}
 }  // namespace
 
 TEST_F(QueueTest, PutTenMiBBeforeAnyReaderReturnsAtOnce) {
@@ -208,20 +225,7 @@ TEST_F(QueueTest, EachThreadsItemsArriveInItsOrderWhileTheRingFillsAndDrains) {
   constexpr std::int64_t kPerThread = 60'000;
   mp::Queue<std::int64_t> q;
   mp::Queue<std::int64_t> result;
-  mp::Process reader(
-      [](mp::Queue<std::int64_t> in, mp::Queue<std::int64_t> out) {
-        std::int64_t next[2] = {0, 0}, in_order = 0;
-        for (std::int64_t i = 0; i < 2 * kPerThread; ++i) {
-          const std::int64_t v = in.get(true, 30s);
-          const auto thread = static_cast<std::size_t>(v >> 32);
-          if (thread < 2 && (v & 0xffffffff) == next[thread]) {
-            ++in_order;
-            ++next[thread];
-          }
-        }
-        out.put(in_order);
-      },
-      q, result);
+  mp::Process reader(&count_in_order, q, result, 2, kPerThread);
   reader.start();
   auto produce = [&q](std::int64_t thread) {
     for (std::int64_t i = 0; i < kPerThread; ++i) q.put(thread << 32 | i);
@@ -280,20 +284,7 @@ TEST_F(QueueTest, ProducersTakingAndRevokingTheLeaseLoseReorderAndDuplicateNothi
   constexpr std::int64_t kPerProducer = 30'000, kBurst = 200;
   mp::Queue<std::int64_t> q;
   mp::Queue<std::int64_t> result;
-  mp::Process reader(
-      [](mp::Queue<std::int64_t> in, mp::Queue<std::int64_t> out) {
-        std::int64_t next[3] = {0, 0, 0}, in_order = 0;
-        for (std::int64_t i = 0; i < 3 * kPerProducer; ++i) {
-          const std::int64_t v = in.get(true, 30s);
-          const auto who = static_cast<std::size_t>(v >> 32);
-          if (who < 3 && (v & 0xffffffff) == next[who]) {
-            ++in_order;
-            ++next[who];
-          }
-        }
-        out.put(in_order);
-      },
-      q, result);
+  mp::Process reader(&count_in_order, q, result, 3, kPerProducer);
   reader.start();
   const auto produce = [](mp::Queue<std::int64_t> out, std::int64_t who) {
     for (std::int64_t i = 0; i < kPerProducer; ++i) {
