@@ -34,6 +34,10 @@ ProcessPoolCore::ProcessPoolCore(ProcessPoolConfig config) : impl_(std::make_sha
     auto links = WorkerLink::start_many(d.config.method, d.slots.size());  // in parallel
     for (std::size_t i = 0; i < d.slots.size(); ++i)
       d.start_worker(d.slots[i], std::move(links[i]));
+    // The first task may go straight to a ready worker (the direct path) even before the
+    // dispatch thread first runs: a new thread can wait a scheduler slice for a core, longer
+    // than a task's round trip, while spawned workers still start on every core.
+    d.open_doors();
     d.thread = std::thread([&d] {
       children_die_with_this_thread();  // the workers it replaces end with the pool
       d.run();

@@ -37,13 +37,15 @@
 #include <utility>
 #include <vector>
 
+#include "concur/detail/core/deadline.hpp"
 #include "concur/detail/core/fd.hpp"
 #include "concur/multiprocessing/detail/pool_core.hpp"
 #include "multiprocessing/worker_link.hpp"
 
 namespace concur::multiprocessing::detail {
 
-/// Why the pool is broken (its initializer failed): every task not started fails with it.
+/// Why the pool is broken (its initializer failed, or no spawned worker answered its
+/// handshake): every task not started fails with it.
 struct PoolFailure {
   Outcome::State state;
   WireError error;
@@ -77,6 +79,9 @@ struct ProcessPoolCore::Impl final : ReplyReader {
     std::deque<Task> ahead;       // a lazy source's next chunks, queued behind `current`
     bool streaming = false;       // `current` came from a lazy source or is a map's chunk
     unsigned done = 0;            // tasks (chunks) run, for maxtasksperchild
+    /// A spawned worker whose handshake is unread: it must answer by then (handle_readable()
+    /// reads the handshake, expire_handshakes() gives up on it).
+    concur::detail::Deadline greet_by = concur::detail::Deadline::never();
   };
 
   /// An idle worker lent to submitters and waiters while the dispatch thread sleeps (guarded
@@ -120,6 +125,11 @@ struct ProcessPoolCore::Impl final : ReplyReader {
   std::deque<Task> resend;  // sent to a worker that died before running them (already started)
   std::deque<std::shared_ptr<TaskSource>> sources;
   std::optional<PoolFailure> broken;
+  /// Some spawned worker of this pool answered its handshake: from then on a worker that does
+  /// not is replaced; before, it breaks the pool (the program's freeze_support() is wrong).
+  bool greeted_any = false;
+  std::string no_worker_reason;  // why the last replacement did not start (spawn)
+  bool stopping = false;  // shutdown() runs: workers that go are neither diagnosed nor replaced
   /// Per slot, what the last close_doors() left: `lent_free`; `lent_kept` (a reader still has
   /// the worker: skip it); `lent_handled` (a death or retirement handled there: a readable
   /// event from before must not read the slot's new worker).
@@ -144,6 +154,16 @@ struct ProcessPoolCore::Impl final : ReplyReader {
   void retire(Slot& s);
   /// The first initializer failure breaks the pool for good.
   void set_broken(PoolFailure f);
+  /// Reads the pending handshake of the spawned worker in `s` (its channel is readable).
+  /// False if it never answered: then the worker is reaped, the tasks sent to it go to
+  /// `resend`, and either the pool breaks (no worker ever answered: the diagnosis names
+  /// freeze_support()) or the slot stays empty (a replacement: see on_no_handshake()).
+  bool greet(Slot& s);
+  /// Gives up on every spawned worker whose handshake is overdue (as greet() does on a failed
+  /// one). Returns the epoll timeout until the next deadline (-1: none).
+  int expire_handshakes();
+  /// A worker that never answered its handshake (exit code `code`, or `timed_out`).
+  void on_no_handshake(Slot& s, int code, bool timed_out);
 
   // ---- dispatch (pool_core_dispatch.cpp) ----
   /// Moves what callers queued into the dispatch thread's own lists; {closing, terminating}.
@@ -191,8 +211,9 @@ struct ProcessPoolCore::Impl final : ReplyReader {
   std::size_t index_of(const Slot& s) const { return static_cast<std::size_t>(&s - slots.data()); }
 
   // ---- replies and the loop (pool_core_replies.cpp) ----
-  /// Blocks until a wake-up or a worker's channel is readable; returns the readable slots.
-  std::vector<std::size_t> wait_for_events();
+  /// Blocks until a wake-up or a worker's channel is readable, or `timeout_ms` passed
+  /// (-1: no limit); returns the readable slots.
+  std::vector<std::size_t> wait_for_events(int timeout_ms);
   void on_reply(Slot& s, Message& m);
   /// A task's outcome from its worker's reply (Kind::result or Kind::error).
   static Outcome outcome_of(Message& m);

@@ -11,10 +11,10 @@
 
 namespace concur::multiprocessing::detail {
 
-std::vector<std::size_t> ProcessPoolCore::Impl::wait_for_events() {
+std::vector<std::size_t> ProcessPoolCore::Impl::wait_for_events(int timeout_ms) {
   epoll_event events[16];
   std::vector<std::size_t> readable;
-  const int n = ::epoll_wait(epoll.get(), events, 16, -1);
+  const int n = ::epoll_wait(epoll.get(), events, 16, timeout_ms);
   for (int i = 0; i < n; ++i) {  // n < 0 (EINTR): loop again
     const std::uint64_t k = events[i].data.u64;
     if (k >= slots.size())
@@ -88,20 +88,14 @@ void ProcessPoolCore::Impl::handle_readable(const std::vector<std::size_t>& read
       pollfd p{s.link->channel(), POLLIN, 0};
       if (::poll(&p, 1, 0) <= 0) break;
       // A spawned worker's handshake comes first (start_many() did not wait for it).
-      const bool greeted = !s.link->handshake_pending() || s.link->finish_handshake();
-      if (!greeted) {  // it never reached its worker loop: what was sent to it did not run
-        requeue_ahead(s);
-        if (s.current) {  // ends up first
-          resend.push_front(std::move(*s.current));
-          s.current.reset();
-        }
-      } else if (::poll(&p, 1, 0) <= 0) {
-        break;
+      if (s.link->handshake_pending()) {
+        if (!greet(s)) break;
+        if (::poll(&p, 1, 0) <= 0) break;
       }
       Message m;
       bool got = false;
       try {
-        got = greeted && s.link->recv(m);  // a malformed frame counts as the worker's death
+        got = s.link->recv(m);  // a malformed frame counts as the worker's death
       } catch (...) {
       }
       const bool expected = got && (m.kind == Kind::result || m.kind == Kind::error) &&
@@ -127,9 +121,12 @@ void ProcessPoolCore::Impl::shutdown(bool clean) {
     pollfd p{waker->fd.get(), POLLIN, 0};
     if (::poll(&p, 1, -1) > 0) waker->drain();
   }
+  stopping = true;
   for (auto& s : slots) {
     if (!s.link) continue;
-    if (clean)
+    // A spawned worker whose handshake is unread ran nothing of ours: it is not waited for
+    // (it may never reach its loop), it is killed.
+    if (clean && !s.link->handshake_pending())
       retire(s);
     else
       on_death(s, false);
@@ -140,18 +137,23 @@ void ProcessPoolCore::Impl::shutdown(bool clean) {
 
 void ProcessPoolCore::Impl::run() {
   bool clean = false;
+  close_doors();  // the constructor opened them: take them (and what went through) back
   for (;;) {
+    const int wait_ms = expire_handshakes();  // before dispatch(): their tasks go elsewhere
     const auto [closing_now, terminating_now] = take_submissions();
     if (terminating_now) break;
     dispatch(closing_now);
     if (!any_worker() && !broken)
-      fail_all(Outcome::cancelled("concur::multiprocessing: no worker could be started"));
+      fail_all(Outcome::cancelled(no_worker_reason.empty()
+                                      ? "concur::multiprocessing: no worker could be started"
+                                      : "concur::multiprocessing: no worker could be started: " +
+                                            no_worker_reason));
     if (closing_now && idle()) {
       clean = true;
       break;
     }
     open_doors();
-    const auto readable = wait_for_events();
+    const auto readable = wait_for_events(wait_ms);
     close_doors();
     handle_readable(readable);
   }

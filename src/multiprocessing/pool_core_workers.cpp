@@ -1,11 +1,13 @@
 // ProcessPoolCore's workers: starting, reaping, retiring and replacing them, and the pool's
 // broken state (see pool_core_engine.hpp).
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <string>
 
 #include "multiprocessing/pool_core_engine.hpp"
@@ -59,10 +61,16 @@ void PoolWaker::drain() const {
 }
 
 void ProcessPoolCore::Impl::start_worker(Slot& s, std::unique_ptr<WorkerLink> link) {
-  s.link = link ? std::move(link) : WorkerLink::start(config.method);
+  // A spawned replacement is not awaited either: its handshake is read as it arrives.
+  s.link =
+      link ? std::move(link) : std::move(WorkerLink::start_many(config.method, 1, false).front());
   watch(index_of(s), s.link->channel());
   s.done = 0;
   s.state = Slot::State::idle;
+  s.greet_by = s.link->handshake_pending()
+                   ? concur::detail::Deadline::after(spawn_handshake_timeout())
+                   : concur::detail::Deadline::never();
+  if (!s.link->handshake_pending()) greeted_any = true;
   {
     std::lock_guard lock(mutex);
     pids.push_back(s.link->pid());
@@ -79,6 +87,10 @@ void ProcessPoolCore::Impl::start_worker(Slot& s, std::unique_ptr<WorkerLink> li
 void ProcessPoolCore::Impl::try_start(Slot& s) {
   try {
     start_worker(s);
+  } catch (const std::exception& e) {
+    no_worker_reason = e.what();
+    s.link.reset();
+    s.state = Slot::State::empty;
   } catch (...) {
     s.link.reset();
     s.state = Slot::State::empty;
@@ -109,6 +121,11 @@ void ProcessPoolCore::Impl::on_death(Slot& s, bool replace) {
   const pid_t pid = s.link->pid();
   const bool was_starting = s.state == Slot::State::starting;
   const int code = reap(s);
+  // A spawned worker may die before its handshake was read: what it wrote is still there.
+  if (s.link->handshake_pending() && !s.link->finish_handshake()) {
+    on_no_handshake(s, code, false);
+    return;
+  }
   unwatch(s.link->channel());
   s.link.reset();
   s.state = Slot::State::empty;
@@ -139,6 +156,59 @@ void ProcessPoolCore::Impl::retire(Slot& s) {
   unwatch(s.link->channel());
   s.link.reset();
   s.state = Slot::State::empty;
+}
+
+bool ProcessPoolCore::Impl::greet(Slot& s) {
+  if (s.link->finish_handshake()) {
+    greeted_any = true;
+    s.greet_by = concur::detail::Deadline::never();
+    return true;
+  }
+  const int code = reap(s);
+  on_no_handshake(s, code, false);
+  return false;
+}
+
+int ProcessPoolCore::Impl::expire_handshakes() {
+  int wait_ms = -1;
+  for (auto& s : slots) {
+    if (!s.link || !s.link->handshake_pending()) continue;
+    pollfd p{s.link->channel(), POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) continue;  // it answered (or died): handle_readable() reads it
+    if (s.greet_by.expired()) {
+      const int code = reap(s);  // kills it first
+      on_no_handshake(s, code, true);
+      continue;
+    }
+    const int left = s.greet_by.poll_ms();
+    if (wait_ms < 0 || left < wait_ms) wait_ms = left;
+  }
+  return wait_ms;
+}
+
+void ProcessPoolCore::Impl::on_no_handshake(Slot& s, int code, bool timed_out) {
+  const pid_t pid = s.link->pid();
+  unwatch(s.link->channel());
+  s.link.reset();
+  s.state = Slot::State::empty;
+  s.greet_by = concur::detail::Deadline::never();
+  // Nothing sent to it ran: it goes to another worker, the current task first.
+  requeue_ahead(s);
+  if (s.current) {
+    resend.push_front(std::move(*s.current));
+    s.current.reset();
+  }
+  if (stopping) return;  // the pool is shutting down: no diagnosis, no replacement
+  std::string why = handshake_failure(pid, code, timed_out);
+  if (!greeted_any) {
+    // No worker of this pool ever reached freeze_support(): every task fails with the
+    // diagnosis (starting another would only repeat the failure, and a runaway child with it).
+    set_broken(PoolFailure{Outcome::State::cancelled, WireError{}, std::move(why), 0});
+    return;
+  }
+  // A replacement that did not answer is not replaced in turn (that could go on forever): the
+  // slot stays empty, as when a fork fails; with no worker left, tasks fail with `why`.
+  no_worker_reason = std::move(why);
 }
 
 void ProcessPoolCore::Impl::set_broken(PoolFailure f) {

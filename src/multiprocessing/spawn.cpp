@@ -66,28 +66,9 @@ int reap(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -SIGKILL;
 }
 
-[[noreturn]] void handshake_failed(pid_t pid, bool timed_out, Duration timeout) {
+[[noreturn]] void handshake_failed(pid_t pid, bool timed_out) {
   if (timed_out) ::kill(pid, SIGKILL);
-  const int code = reap(pid);
-  std::string why;
-  if (timed_out) {
-    char secs[32];
-    std::snprintf(secs, sizeof secs, "%g", timeout.count());
-    why = "did not answer within " + std::string(secs) +
-          " s: the program did not call concur::multiprocessing::freeze_support(argc, argv) "
-          "first in main() (or main() blocks before it)";
-  } else if (code == runaway_exit) {
-    why =
-        "ran main() and tried to start workers of its own: the program did not call "
-        "concur::multiprocessing::freeze_support(argc, argv) first in main()";
-  } else {
-    why = "exited with " +
-          (code < 0 ? "signal " + std::to_string(-code) : "code " + std::to_string(code)) +
-          " before the handshake: the program did not call "
-          "concur::multiprocessing::freeze_support(argc, argv) first in main() (or it failed "
-          "to start)";
-  }
-  throw ProcessError("concur::multiprocessing: spawned worker " + std::to_string(pid) + " " + why);
+  throw ProcessError(handshake_failure(pid, reap(pid), timed_out));
 }
 
 bool handshake_matches(const char (&hello)[16], std::uint64_t nonce) {
@@ -110,6 +91,28 @@ struct Attr {
 }  // namespace
 
 bool in_spawned_worker() { return spawned; }
+
+std::string handshake_failure(pid_t pid, int code, bool timed_out) {
+  std::string why;
+  if (timed_out) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%g", spawn_handshake_timeout().count());
+    why = "did not answer within " + std::string(secs) +
+          " s: the program did not call concur::multiprocessing::freeze_support(argc, argv) "
+          "first in main() (or main() blocks before it)";
+  } else if (code == runaway_exit) {
+    why =
+        "ran main() and tried to start workers of its own: the program did not call "
+        "concur::multiprocessing::freeze_support(argc, argv) first in main()";
+  } else {
+    why = "exited with " +
+          (code < 0 ? "signal " + std::to_string(-code) : "code " + std::to_string(code)) +
+          " before the handshake: the program did not call "
+          "concur::multiprocessing::freeze_support(argc, argv) first in main() (or it failed "
+          "to start)";
+  }
+  return "concur::multiprocessing: spawned worker " + std::to_string(pid) + " " + why;
+}
 
 Duration spawn_handshake_timeout() {
   if (const char* s = std::getenv("CONCUR_SPAWN_TIMEOUT")) {
@@ -188,10 +191,9 @@ SpawnedWorker finish_spawn(PendingSpawn p) {
 SpawnedWorker finish_spawn(PendingSpawn p, const concur::detail::Deadline& deadline) {
   const pid_t pid = p.pid_;
   const int fd = p.channel_.get();
-  const Duration timeout = spawn_handshake_timeout();
   const auto fail = [&](bool timed_out) {
     p.pid_ = -1;  // handshake_failed() kills (on timeout) and reaps it
-    handshake_failed(pid, timed_out, timeout);
+    handshake_failed(pid, timed_out);
   };
   char hello[16];
   std::size_t got = 0;

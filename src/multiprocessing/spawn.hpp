@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "concur/detail/core/deadline.hpp"
@@ -76,6 +77,11 @@ SpawnedWorker adopt_unverified(PendingSpawn p);
 bool read_handshake(int fd, std::uint64_t nonce);
 /// launch_spawn() and finish_spawn() in one.
 inline SpawnedWorker spawn_worker() { return finish_spawn(launch_spawn()); }
+
+/// The error message for spawned child `pid` that never answered its handshake: it exited
+/// with `exit_code` (negative N: signal N) or, `timed_out`, did not answer within
+/// spawn_handshake_timeout(). Names the likely cause (freeze_support() missing or late).
+std::string handshake_failure(pid_t pid, int exit_code, bool timed_out);
 
 /// True in a spawned worker (code addresses arrive as image offsets).
 bool in_spawned_worker();

@@ -62,7 +62,8 @@ std::unique_ptr<WorkerLink> WorkerLink::adopt_spawned(SpawnedWorker s) {
   return w;
 }
 
-std::vector<std::unique_ptr<WorkerLink>> WorkerLink::start_many(StartMethod method, std::size_t n) {
+std::vector<std::unique_ptr<WorkerLink>> WorkerLink::start_many(StartMethod method, std::size_t n,
+                                                                bool await_first) {
   std::vector<std::unique_ptr<WorkerLink>> links;
   links.reserve(n);
   if (method != StartMethod::spawn) {
@@ -78,18 +79,21 @@ std::vector<std::unique_ptr<WorkerLink>> WorkerLink::start_many(StartMethod meth
   std::vector<PendingSpawn> launched;
   launched.reserve(n);
   for (std::size_t i = 0; i < n; ++i) launched.push_back(launch_spawn());
-  const auto deadline = concur::detail::Deadline::after(spawn_handshake_timeout());
-  std::vector<pollfd> fds;
-  for (const auto& p : launched) fds.push_back({p.channel(), POLLIN, 0});
-  std::size_t first = 0;
-  for (;;) {
-    const int r = ::poll(fds.data(), fds.size(), deadline.poll_ms());
-    if (r < 0 && errno == EINTR) continue;
-    if (r > 0)
-      while (fds[first].revents == 0) ++first;
-    break;  // none ready (timeout, poll error): finish_spawn() diagnoses the first one
+  std::size_t first = n;  // none awaited
+  if (await_first) {
+    const auto deadline = concur::detail::Deadline::after(spawn_handshake_timeout());
+    std::vector<pollfd> fds;
+    for (const auto& p : launched) fds.push_back({p.channel(), POLLIN, 0});
+    first = 0;
+    for (;;) {
+      const int r = ::poll(fds.data(), fds.size(), deadline.poll_ms());
+      if (r < 0 && errno == EINTR) continue;
+      if (r > 0)
+        while (fds[first].revents == 0) ++first;
+      break;  // none ready (timeout, poll error): finish_spawn() diagnoses the first one
+    }
+    links.push_back(adopt_spawned(finish_spawn(std::move(launched[first]), deadline)));
   }
-  links.push_back(adopt_spawned(finish_spawn(std::move(launched[first]), deadline)));
   for (std::size_t i = 0; i < n; ++i)
     if (i != first) links.push_back(adopt_spawned(adopt_unverified(std::move(launched[i]))));
   return links;

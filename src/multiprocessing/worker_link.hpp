@@ -26,11 +26,13 @@ class WorkerLink {
   /// Starts a worker (fork, forkserver or spawn). Throws std::system_error, ProcessError
   /// (spawn: freeze_support() missing).
   static std::unique_ptr<WorkerLink> start(StartMethod method);
-  /// Starts `n` workers; spawned ones start in parallel (all launched before the first
-  /// handshake is awaited), and only the first handshake is awaited: that worker comes first
-  /// in the result, the others have handshake_pending(). Throws as start() (the first
+  /// Starts `n` workers; spawned ones start in parallel (all launched before any handshake is
+  /// awaited). With `await_first`, the first handshake to arrive is awaited and checked: that
+  /// worker comes first in the result. Every other spawned worker has handshake_pending() (the
+  /// caller reads it, and enforces spawn_handshake_timeout()). Throws as start() (the first
   /// handshake's failure: a missing freeze_support()), leaving no worker behind.
-  static std::vector<std::unique_ptr<WorkerLink>> start_many(StartMethod method, std::size_t n);
+  static std::vector<std::unique_ptr<WorkerLink>> start_many(StartMethod method, std::size_t n,
+                                                             bool await_first = true);
   ~WorkerLink();  // kills (SIGKILL) and reaps the worker if wait_exit() was not called
   WorkerLink(const WorkerLink&) = delete;
   WorkerLink& operator=(const WorkerLink&) = delete;

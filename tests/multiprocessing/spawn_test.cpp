@@ -12,6 +12,7 @@
 #include <concur/subprocess.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -182,16 +183,61 @@ TEST_F(SpawnTest, AChildThatRunsMainInsteadOfFreezeSupportFailsThePoolNotAForkBo
   EXPECT_NE(r.err.find("without calling"), std::string::npos) << r.err;  // the child's word
 }
 
-TEST_F(SpawnTest, AChildStuckBeforeFreezeSupportTimesOutAndIsKilled) {
+// This process's environment with CONCUR_SPAWN_TIMEOUT set to `seconds`.
+std::map<std::string, std::string> with_spawn_timeout(const char* seconds) {
   auto env = std::map<std::string, std::string>{};
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv = *e;
     const auto eq = kv.find('=');
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  env["CONCUR_SPAWN_TIMEOUT"] = "0.3";
+  env["CONCUR_SPAWN_TIMEOUT"] = seconds;
+  return env;
+}
+
+TEST_F(SpawnTest, AChildStuckBeforeFreezeSupportTimesOutAndIsKilled) {
   const auto r =
-      sp::run({CONCUR_SPAWN_FORGOT, "block"}, {.capture_output = true, .timeout = 30s, .env = env});
+      sp::run({CONCUR_SPAWN_FORGOT, "block"},
+              {.capture_output = true, .timeout = 30s, .env = with_spawn_timeout("0.3")});
   EXPECT_EQ(r.returncode, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("did not answer"), std::string::npos) << r.out;
+}
+
+// Replacements are not awaited by the dispatch thread (their handshakes are read as they
+// arrive): one that never answers still fails the tasks with the diagnosis, is not replaced
+// in turn (no endless respawning), and does not hold up close() and join().
+TEST_F(SpawnTest, AReplacementThatRunsMainFailsTheNextTaskWithTheDiagnosis) {
+  const auto r = sp::run({CONCUR_SPAWN_FORGOT, "later"}, {.capture_output = true, .timeout = 30s});
+  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("first 42"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no worker could be started"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("did not call concur::multiprocessing::freeze_support"), std::string::npos)
+      << r.out;
+  // One replacement ran main() (and said so), not a stream of them.
+  const auto said = [&] {
+    std::size_t n = 0;
+    for (auto at = r.err.find("without calling"); at != std::string::npos;
+         at = r.err.find("without calling", at + 1))
+      ++n;
+    return n;
+  }();
+  EXPECT_EQ(said, 1u) << r.err;
+}
+
+TEST_F(SpawnTest, AReplacementStuckBeforeFreezeSupportTimesOutAndFailsTheNextTask) {
+  const auto r =
+      sp::run({CONCUR_SPAWN_FORGOT, "later-block"},
+              {.capture_output = true, .timeout = 30s, .env = with_spawn_timeout("0.3")});
+  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("first 42"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("did not answer within 0.3 s"), std::string::npos) << r.out;
+}
+
+TEST_F(SpawnTest, JoinDoesNotWaitForAReplacementThatNeverAnswers) {
+  // The default handshake timeout (60 s) is far beyond the run's timeout: join() must kill the
+  // replacement, not wait for it.
+  const auto r =
+      sp::run({CONCUR_SPAWN_FORGOT, "later-join"}, {.capture_output = true, .timeout = 20s});
+  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("joined"), std::string::npos) << r.out;
 }

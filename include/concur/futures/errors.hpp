@@ -44,7 +44,8 @@ struct BrokenThreadPool : BrokenExecutor {
   /// `what` says why the pool broke (the initializer's error).
   explicit BrokenThreadPool(const std::string& what) : BrokenExecutor(what) {}
 };
-/// A ProcessPoolExecutor whose workers cannot run (an initializer failed in a worker).
+/// A ProcessPoolExecutor whose workers cannot run (an initializer failed in a worker, or no
+/// spawned worker reached freeze_support()).
 struct BrokenProcessPool : BrokenExecutor {
   /// `what` says why the pool broke.
   explicit BrokenProcessPool(const std::string& what) : BrokenExecutor(what) {}

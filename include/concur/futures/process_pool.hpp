@@ -191,10 +191,7 @@ class ProcessSink final : public multiprocessing::detail::TaskSink {
         } catch (const std::exception& e) {
           why = e.what();
         }
-        throw BrokenProcessPool(
-            "concur::futures: a worker's initializer failed, the process "
-            "pool is not usable any more: " +
-            why);
+        throw BrokenProcessPool("concur::futures: the process pool is not usable any more: " + why);
       }
       o.throw_if_failed();
       if constexpr (std::is_void_v<R>)
@@ -301,10 +298,7 @@ class ProcessPoolExecutor {
  private:
   void check_open() {
     if (auto why = pool_.core().broken())
-      throw BrokenProcessPool(
-          "concur::futures: a worker's initializer failed, the process pool "
-          "is not usable any more: " +
-          *why);
+      throw BrokenProcessPool("concur::futures: the process pool is not usable any more: " + *why);
     if (shut_.load())
       throw std::logic_error("concur::futures: cannot schedule new futures after shutdown");
   }

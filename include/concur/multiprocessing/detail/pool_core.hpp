@@ -48,7 +48,7 @@ struct Outcome {
   std::string message;       // crashed / cancelled: why
   int exitcode = 0;          // crashed
   std::exception_ptr local;  // local: thrown in this process while making the task
-  bool pool_broken = false;  // the failure is the pool's (an initializer failed), not the task's
+  bool pool_broken = false;  // the failure is the pool's (see broken()), not the task's
 
   /// Throws the failure (the task's own exception type, WorkerCrashed, ProcessError...) unless
   /// the state is ok.
@@ -198,7 +198,8 @@ class PoolEngine {
   virtual void join() = 0;
   /// The number of worker processes.
   virtual unsigned processes() const = 0;
-  /// Why the pool is broken (an initializer failed in a worker), or nullopt while it is not.
+  /// Why the pool is broken (an initializer failed in a worker, or no spawned worker ever
+  /// answered its handshake), or nullopt while it is not.
   virtual std::optional<std::string> broken() const = 0;
   /// The pids of the current workers (those on this host).
   virtual std::vector<pid_t> pids() const = 0;
@@ -232,8 +233,8 @@ class ProcessPoolCore final : public PoolEngine {
   /// Throws std::invalid_argument unless close() or terminate() was called.
   void join() override;
   unsigned processes() const override;
-  /// Why the pool is broken (an initializer failed in a worker: no task will run any more),
-  /// or nullopt while it is not.
+  /// Why the pool is broken (an initializer failed in a worker, or no spawned worker ever
+  /// answered its handshake: no task will run any more), or nullopt while it is not.
   std::optional<std::string> broken() const override;
   /// The pids of the current workers.
   std::vector<pid_t> pids() const override;
