@@ -137,22 +137,28 @@ void ProcessPoolCore::Impl::shutdown(bool clean) {
 
 void ProcessPoolCore::Impl::run() {
   bool clean = false;
-  close_doors();  // the constructor opened them: take them (and what went through) back
+  // The constructor opened the doors of its ready workers: this thread starts where
+  // open_doors() leaves it, waiting. (Taking the doors back first could turn the caller's first
+  // task away from the direct path, onto a hop through this thread.)
+  bool doors_open = true;
   for (;;) {
     const int wait_ms = expire_handshakes();  // before dispatch(): their tasks go elsewhere
-    const auto [closing_now, terminating_now] = take_submissions();
-    if (terminating_now) break;
-    dispatch(closing_now);
-    if (!any_worker() && !broken)
-      fail_all(Outcome::cancelled(no_worker_reason.empty()
-                                      ? "concur::multiprocessing: no worker could be started"
-                                      : "concur::multiprocessing: no worker could be started: " +
-                                            no_worker_reason));
-    if (closing_now && idle()) {
-      clean = true;
-      break;
+    if (!doors_open) {
+      const auto [closing_now, terminating_now] = take_submissions();
+      if (terminating_now) break;
+      dispatch(closing_now);
+      if (!any_worker() && !broken)
+        fail_all(Outcome::cancelled(no_worker_reason.empty()
+                                        ? "concur::multiprocessing: no worker could be started"
+                                        : "concur::multiprocessing: no worker could be started: " +
+                                              no_worker_reason));
+      if (closing_now && idle()) {
+        clean = true;
+        break;
+      }
+      open_doors();
     }
-    open_doors();
+    doors_open = false;
     const auto readable = wait_for_events(wait_ms);
     close_doors();
     handle_readable(readable);

@@ -67,9 +67,25 @@ void TaskGroup::complete(std::size_t index, Outcome&& o) {
   }
 }
 
+void TaskGroup::sent_direct(std::weak_ptr<ReplyReader> reader, std::size_t door) noexcept {
+  std::lock_guard lock(mutex_);
+  reader_ = std::move(reader);
+  door_ = door;
+}
+
 bool TaskGroup::wait_all(std::optional<Duration> timeout) {
   concur::detail::check_timeout(timeout);
   const auto deadline = concur::detail::Deadline::after(timeout);
+  std::weak_ptr<ReplyReader> reader;
+  std::size_t door = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (done_ == outcomes_.size()) return true;
+    reader = reader_;
+    door = door_;
+  }
+  // Returns at once unless the reply is this thread's to read (then it completes the task).
+  if (auto r = reader.lock()) r->read_reply(door, this, deadline);
   std::unique_lock lock(mutex_);
   auto all = [this] { return done_ == outcomes_.size(); };
   if (deadline.is_never()) {

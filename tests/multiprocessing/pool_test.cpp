@@ -8,6 +8,7 @@
 #include <numeric>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -131,6 +132,23 @@ TEST_F(PoolTest, MapAsyncGetTimesOutThenSucceeds) {
   EXPECT_EQ(r.get(), std::vector<int>{5});
   r.wait();
   EXPECT_TRUE(r.successful());
+}
+
+TEST_F(PoolTest, ApplyAsyncGetTimesOutThenSucceedsForEveryWaiter) {
+  // One task on an idle pool goes straight to a worker, and a waiting thread reads the reply
+  // itself: a timed-out get() must leave it readable, and a second waiter must see it too.
+  mp::Pool pool(1);
+  auto [rd, wr] = mp::Pipe(false);
+  auto r = pool.apply_async([](mp::Connection c) { return c.recv<int>() * 2; }, rd);
+  EXPECT_THROW(r.get(10ms), mp::TimeoutError);
+  int other = 0;
+  std::thread waiter([&r, &other] { other = r.get(); });
+  EXPECT_THROW(r.get(10ms), mp::TimeoutError);
+  wr.send(21);
+  EXPECT_EQ(r.get(), 42);
+  waiter.join();
+  EXPECT_EQ(other, 42);
+  EXPECT_EQ(pool.apply_async(&twice, 4).get(), 8);  // the worker is free again
 }
 
 TEST_F(PoolTest, StandardExceptionComesBackAsItsOwnType) {

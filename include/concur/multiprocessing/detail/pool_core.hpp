@@ -104,8 +104,11 @@ class TaskGroup : public TaskSink {
   std::size_t size() const { return outcomes_.size(); }
 
   void complete(std::size_t index, Outcome&& o) override;
+  /// The group's one task went straight to a worker: wait_all() reads the reply itself.
+  void sent_direct(std::weak_ptr<ReplyReader> reader, std::size_t door) noexcept override;
   /// Waits until every task completed; false if `timeout` passed first. Throws
-  /// std::invalid_argument for a negative timeout.
+  /// std::invalid_argument for a negative timeout. A task sent straight to a worker has its
+  /// reply read by the waiting thread (no hop through the pool's dispatch thread).
   bool wait_all(std::optional<Duration> timeout);
   bool ready() const;
   /// Ready and no task failed.
@@ -124,6 +127,8 @@ class TaskGroup : public TaskSink {
   std::vector<Outcome> outcomes_;
   std::size_t done_ = 0;
   std::vector<std::function<void()>> hooks_;
+  std::weak_ptr<ReplyReader> reader_;  // set by sent_direct()
+  std::size_t door_ = 0;
 };
 
 /// The chunks of one imap / imap_unordered, produced lazily: at most `window` chunks ahead of
