@@ -122,7 +122,7 @@ void ProcessPoolCore::Impl::on_death(Slot& s, bool replace) {
   const bool was_starting = s.state == Slot::State::starting;
   const int code = reap(s);
   // A spawned worker may die before its handshake was read: what it wrote is still there.
-  if (s.link->handshake_pending() && !s.link->finish_handshake()) {
+  if (s.link->handshake_pending() && !s.link->finish_handshake(s.greet_by)) {
     on_no_handshake(s, code, false);
     return;
   }
@@ -159,13 +159,13 @@ void ProcessPoolCore::Impl::retire(Slot& s) {
 }
 
 bool ProcessPoolCore::Impl::greet(Slot& s) {
-  if (s.link->finish_handshake()) {
+  if (s.link->finish_handshake(s.greet_by)) {
     greeted_any = true;
     s.greet_by = concur::detail::Deadline::never();
     return true;
   }
   const int code = reap(s);
-  on_no_handshake(s, code, false);
+  on_no_handshake(s, code, s.greet_by.expired());
   return false;
 }
 

@@ -77,6 +77,22 @@ bool handshake_matches(const char (&hello)[16], std::uint64_t nonce) {
   return std::memcmp(hello, hello_magic, 8) == 0 && echoed == nonce;
 }
 
+enum class Hello { ok, timed_out, closed };
+
+// Reads the 16 bytes of a child's handshake, waiting for them until `deadline` (a child that
+// wrote part of one and hung cannot hold the reader for longer).
+Hello read_hello(int fd, char (&hello)[16], const concur::detail::Deadline& deadline) {
+  std::size_t got = 0;
+  while (got < sizeof hello) {
+    if (!concur::detail::wait_readable(fd, deadline.poll_ms())) return Hello::timed_out;
+    const ssize_t r = ::read(fd, hello + got, sizeof hello - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return Hello::closed;
+    got += static_cast<std::size_t>(r);
+  }
+  return Hello::ok;
+}
+
 struct FileActions {
   posix_spawn_file_actions_t a;
   FileActions() { ::posix_spawn_file_actions_init(&a); }
@@ -196,14 +212,8 @@ SpawnedWorker finish_spawn(PendingSpawn p, const concur::detail::Deadline& deadl
     handshake_failed(pid, timed_out);
   };
   char hello[16];
-  std::size_t got = 0;
-  while (got < sizeof hello) {
-    if (!concur::detail::wait_readable(fd, deadline.poll_ms())) fail(true);
-    const ssize_t r = ::read(fd, hello + got, sizeof hello - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) fail(false);
-    got += static_cast<std::size_t>(r);
-  }
+  const Hello got = read_hello(fd, hello, deadline);
+  if (got != Hello::ok) fail(got == Hello::timed_out);
   if (!handshake_matches(hello, p.nonce_))
     throw ProcessError("concur::multiprocessing: spawned worker sent a wrong handshake");
   p.pid_ = -1;  // handed over
@@ -215,14 +225,9 @@ SpawnedWorker adopt_unverified(PendingSpawn p) {
   return {pid, std::move(p.channel_), p.nonce_};
 }
 
-bool read_handshake(int fd, std::uint64_t nonce) {
+bool read_handshake(int fd, std::uint64_t nonce, const concur::detail::Deadline& deadline) {
   char hello[16];
-  try {
-    if (concur::detail::read_all(fd, hello, sizeof hello) != sizeof hello) return false;
-  } catch (const std::system_error&) {
-    return false;  // as EOF: the caller treats the child as dead
-  }
-  return handshake_matches(hello, nonce);
+  return read_hello(fd, hello, deadline) == Hello::ok && handshake_matches(hello, nonce);
 }
 
 }  // namespace concur::multiprocessing::detail

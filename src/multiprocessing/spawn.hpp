@@ -72,9 +72,10 @@ SpawnedWorker finish_spawn(PendingSpawn p, const concur::detail::Deadline& deadl
 /// task goes to the first one ready). The caller reads the handshake with read_handshake()
 /// once the channel is readable, before reading anything else from it.
 SpawnedWorker adopt_unverified(PendingSpawn p);
-/// Reads and checks a child's handshake from `fd` (blocks until 16 bytes arrived); false on
-/// EOF, an error or a wrong handshake (the caller treats the child as dead).
-bool read_handshake(int fd, std::uint64_t nonce);
+/// Reads and checks a child's handshake from `fd`, waiting for its 16 bytes until `deadline`;
+/// false on EOF, an error, the deadline or a wrong handshake (the caller treats the child as
+/// dead).
+bool read_handshake(int fd, std::uint64_t nonce, const concur::detail::Deadline& deadline);
 /// launch_spawn() and finish_spawn() in one.
 inline SpawnedWorker spawn_worker() { return finish_spawn(launch_spawn()); }
 

@@ -99,11 +99,11 @@ std::vector<std::unique_ptr<WorkerLink>> WorkerLink::start_many(StartMethod meth
   return links;
 }
 
-bool WorkerLink::finish_handshake() {
+bool WorkerLink::finish_handshake(const concur::detail::Deadline& deadline) {
   const std::uint64_t nonce = unverified_nonce_.value_or(0);
   if (!unverified_nonce_) return true;
   unverified_nonce_.reset();
-  return read_handshake(channel_, nonce);
+  return read_handshake(channel_, nonce, deadline);
 }
 
 bool WorkerLink::send(Message& m) {

@@ -64,9 +64,10 @@ class WorkerLink {
   /// A spawned worker whose handshake was not read yet (start_many()): messages may be sent,
   /// but nothing may be read from the channel before finish_handshake().
   bool handshake_pending() const { return unverified_nonce_.has_value(); }
-  /// Reads the pending handshake (call when the channel is readable). False if the worker
-  /// died or sent a wrong one: treat it as dead.
-  bool finish_handshake();
+  /// Reads the pending handshake (call when the channel is readable), waiting for the rest of
+  /// it at most until `deadline`. False if the worker died, sent a wrong one or did not finish
+  /// it in time: treat it as dead.
+  bool finish_handshake(const concur::detail::Deadline& deadline);
 
  private:
   WorkerLink() = default;

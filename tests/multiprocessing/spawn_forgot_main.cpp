@@ -5,6 +5,7 @@
 //   block: only the parent calls it, and the child's main blocks forever
 //   later, later-block: the first worker is right; its replacement (maxtasksperchild=1) goes
 //          on into main's code / blocks forever in main -> the second task fails
+//   later-partial: the replacement writes half a handshake, then blocks forever
 //   later-join: as later-block, but the pool is closed and joined after the first task
 // Prints "error: <what()>" (exit 0) when the pool fails as it should ("joined" for
 // later-join), "ran" (exit 1) if not.
@@ -26,6 +27,12 @@ namespace {
 void child_of_later_mode(int argc, char** argv) {
   const char* forget = std::getenv("CONCUR_TEST_FORGET");
   if (forget == nullptr) mp::freeze_support(argc, argv);  // never returns in a worker
+  if (std::string(forget) == "partial") {
+    // Half a handshake on the channel (fd 3), then silence: the parent must not wait for the
+    // rest beyond its handshake timeout.
+    (void)!::write(3, "CONCURSP", 8);
+    for (;;) ::pause();
+  }
   if (std::string(forget) == "block") {
     for (;;) ::pause();
   }
@@ -35,7 +42,11 @@ int later_mode(const std::string& mode) {
   try {
     mp::Pool pool(1, {.start_method = mp::StartMethod::spawn, .maxtasksperchild = 1});
     // The first worker has started (its handshake was awaited); every later one is wrong.
-    ::setenv("CONCUR_TEST_FORGET", mode == "later" ? "run" : "block", 1);
+    ::setenv("CONCUR_TEST_FORGET",
+             mode == "later"           ? "run"
+             : mode == "later-partial" ? "partial"
+                                       : "block",
+             1);
     std::printf("first %d\n", pool.apply(twice, 21));
     if (mode == "later-join") {
       pool.close();

@@ -233,6 +233,17 @@ TEST_F(SpawnTest, AReplacementStuckBeforeFreezeSupportTimesOutAndFailsTheNextTas
   EXPECT_NE(r.out.find("did not answer within 0.3 s"), std::string::npos) << r.out;
 }
 
+TEST_F(SpawnTest, AReplacementThatSendsHalfAHandshakeTimesOutAndFailsTheNextTask) {
+  // The channel turns readable, but the rest of the handshake never comes: the dispatch thread
+  // may wait for it only until the handshake timeout, not for ever.
+  const auto r =
+      sp::run({CONCUR_SPAWN_FORGOT, "later-partial"},
+              {.capture_output = true, .timeout = 30s, .env = with_spawn_timeout("0.3")});
+  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("first 42"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("did not answer within 0.3 s"), std::string::npos) << r.out;
+}
+
 TEST_F(SpawnTest, JoinDoesNotWaitForAReplacementThatNeverAnswers) {
   // The default handshake timeout (60 s) is far beyond the run's timeout: join() must kill the
   // replacement, not wait for it.
