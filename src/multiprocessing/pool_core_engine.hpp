@@ -125,9 +125,6 @@ struct ProcessPoolCore::Impl final : ReplyReader {
   std::deque<Task> resend;  // sent to a worker that died before running them (already started)
   std::deque<std::shared_ptr<TaskSource>> sources;
   std::optional<PoolFailure> broken;
-  /// Some spawned worker of this pool answered its handshake: from then on a worker that does
-  /// not is replaced; before, it breaks the pool (the program's freeze_support() is wrong).
-  bool greeted_any = false;
   std::string no_worker_reason;  // why the last replacement did not start (spawn)
   bool stopping = false;  // shutdown() runs: workers that go are neither diagnosed nor replaced
   /// Per slot, what the last close_doors() left: `lent_free`; `lent_kept` (a reader still has
@@ -156,8 +153,7 @@ struct ProcessPoolCore::Impl final : ReplyReader {
   void set_broken(PoolFailure f);
   /// Reads the pending handshake of the spawned worker in `s` (its channel is readable).
   /// False if it never answered: then the worker is reaped, the tasks sent to it go to
-  /// `resend`, and either the pool breaks (no worker ever answered: the diagnosis names
-  /// freeze_support()) or the slot stays empty (a replacement: see on_no_handshake()).
+  /// `resend`, and the slot stays empty (see on_no_handshake()).
   bool greet(Slot& s);
   /// Gives up on every spawned worker whose handshake is overdue (as greet() does on a failed
   /// one). Returns the epoll timeout until the next deadline (-1: none).

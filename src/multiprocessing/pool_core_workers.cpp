@@ -70,7 +70,6 @@ void ProcessPoolCore::Impl::start_worker(Slot& s, std::unique_ptr<WorkerLink> li
   s.greet_by = s.link->handshake_pending()
                    ? concur::detail::Deadline::after(spawn_handshake_timeout())
                    : concur::detail::Deadline::never();
-  if (!s.link->handshake_pending()) greeted_any = true;
   {
     std::lock_guard lock(mutex);
     pids.push_back(s.link->pid());
@@ -87,14 +86,13 @@ void ProcessPoolCore::Impl::start_worker(Slot& s, std::unique_ptr<WorkerLink> li
 void ProcessPoolCore::Impl::try_start(Slot& s) {
   try {
     start_worker(s);
+    return;
   } catch (const std::exception& e) {
     no_worker_reason = e.what();
-    s.link.reset();
-    s.state = Slot::State::empty;
   } catch (...) {
-    s.link.reset();
-    s.state = Slot::State::empty;
   }
+  s.link.reset();
+  s.state = Slot::State::empty;
 }
 
 void ProcessPoolCore::Impl::forget_pid(Slot& s) {
@@ -160,7 +158,6 @@ void ProcessPoolCore::Impl::retire(Slot& s) {
 
 bool ProcessPoolCore::Impl::greet(Slot& s) {
   if (s.link->finish_handshake(s.greet_by)) {
-    greeted_any = true;
     s.greet_by = concur::detail::Deadline::never();
     return true;
   }
@@ -199,16 +196,11 @@ void ProcessPoolCore::Impl::on_no_handshake(Slot& s, int code, bool timed_out) {
     s.current.reset();
   }
   if (stopping) return;  // the pool is shutting down: no diagnosis, no replacement
-  std::string why = handshake_failure(pid, code, timed_out);
-  if (!greeted_any) {
-    // No worker of this pool ever reached freeze_support(): every task fails with the
-    // diagnosis (starting another would only repeat the failure, and a runaway child with it).
-    set_broken(PoolFailure{Outcome::State::cancelled, WireError{}, std::move(why), 0});
-    return;
-  }
-  // A replacement that did not answer is not replaced in turn (that could go on forever): the
-  // slot stays empty, as when a fork fails; with no worker left, tasks fail with `why`.
-  no_worker_reason = std::move(why);
+  // Only a replacement or a constructor's later worker gets here (the constructor awaited one
+  // worker's handshake, so this program does call freeze_support()). It is not replaced in turn
+  // (that could go on forever): the slot stays empty, as when a fork fails; with no worker
+  // left, tasks fail with this diagnosis.
+  no_worker_reason = handshake_failure(pid, code, timed_out);
 }
 
 void ProcessPoolCore::Impl::set_broken(PoolFailure f) {

@@ -169,86 +169,80 @@ TEST_F(SpawnTest, SafeWhileFourThreadsAreBusy) {
   for (auto& t : busy) t.join();
 }
 
+// Runs concur_spawn_forgot (a program that misuses spawn in the way `mode` names) and checks
+// that it ended well: what the pool reported is in its output. With `spawn_timeout`, it runs
+// with CONCUR_SPAWN_TIMEOUT set to that many seconds.
+sp::CompletedProcess run_forgot(const char* mode, const char* spawn_timeout = nullptr,
+                                std::chrono::seconds limit = 30s) {
+  std::optional<std::map<std::string, std::string>> env;
+  if (spawn_timeout != nullptr) {
+    env.emplace();
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string kv = *e;
+      const auto eq = kv.find('=');
+      if (eq != std::string::npos) (*env)[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    (*env)["CONCUR_SPAWN_TIMEOUT"] = spawn_timeout;
+  }
+  auto r =
+      sp::run({CONCUR_SPAWN_FORGOT, mode}, {.capture_output = true, .timeout = limit, .env = env});
+  EXPECT_EQ(r.returncode, 0) << mode << ": " << r.out << r.err;
+  return r;
+}
+
+bool has(const std::string& text, const char* what) { return text.find(what) != std::string::npos; }
+
+constexpr const char* kDiagnosis = "did not call concur::multiprocessing::freeze_support";
+
 TEST_F(SpawnTest, AProgramThatNeverCallsFreezeSupportIsRefusedAtOnce) {
-  const auto r = sp::run({CONCUR_SPAWN_FORGOT, "never"}, {.capture_output = true, .timeout = 30s});
-  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("freeze_support"), std::string::npos) << r.out;
+  const auto r = run_forgot("never");
+  EXPECT_TRUE(has(r.out, "freeze_support")) << r.out;
 }
 
 TEST_F(SpawnTest, AChildThatRunsMainInsteadOfFreezeSupportFailsThePoolNotAForkBomb) {
-  const auto r = sp::run({CONCUR_SPAWN_FORGOT, "late"}, {.capture_output = true, .timeout = 30s});
-  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("did not call concur::multiprocessing::freeze_support"), std::string::npos)
-      << r.out;
-  EXPECT_NE(r.err.find("without calling"), std::string::npos) << r.err;  // the child's word
-}
-
-// This process's environment with CONCUR_SPAWN_TIMEOUT set to `seconds`.
-std::map<std::string, std::string> with_spawn_timeout(const char* seconds) {
-  auto env = std::map<std::string, std::string>{};
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  env["CONCUR_SPAWN_TIMEOUT"] = seconds;
-  return env;
+  const auto r = run_forgot("late");
+  EXPECT_TRUE(has(r.out, kDiagnosis)) << r.out;
+  EXPECT_TRUE(has(r.err, "without calling")) << r.err;  // the child's word
 }
 
 TEST_F(SpawnTest, AChildStuckBeforeFreezeSupportTimesOutAndIsKilled) {
-  const auto r =
-      sp::run({CONCUR_SPAWN_FORGOT, "block"},
-              {.capture_output = true, .timeout = 30s, .env = with_spawn_timeout("0.3")});
-  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("did not answer"), std::string::npos) << r.out;
+  const auto r = run_forgot("block", "0.3");
+  EXPECT_TRUE(has(r.out, "did not answer")) << r.out;
 }
 
 // Replacements are not awaited by the dispatch thread (their handshakes are read as they
 // arrive): one that never answers still fails the tasks with the diagnosis, is not replaced
 // in turn (no endless respawning), and does not hold up close() and join().
 TEST_F(SpawnTest, AReplacementThatRunsMainFailsTheNextTaskWithTheDiagnosis) {
-  const auto r = sp::run({CONCUR_SPAWN_FORGOT, "later"}, {.capture_output = true, .timeout = 30s});
-  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("first 42"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("no worker could be started"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("did not call concur::multiprocessing::freeze_support"), std::string::npos)
-      << r.out;
+  const auto r = run_forgot("later");
+  EXPECT_TRUE(has(r.out, "first 42")) << r.out;
+  EXPECT_TRUE(has(r.out, "no worker could be started")) << r.out;
+  EXPECT_TRUE(has(r.out, kDiagnosis)) << r.out;
   // One replacement ran main() (and said so), not a stream of them.
-  const auto said = [&] {
-    std::size_t n = 0;
-    for (auto at = r.err.find("without calling"); at != std::string::npos;
-         at = r.err.find("without calling", at + 1))
-      ++n;
-    return n;
-  }();
+  std::size_t said = 0;
+  for (auto at = r.err.find("without calling"); at != std::string::npos;
+       at = r.err.find("without calling", at + 1))
+    ++said;
   EXPECT_EQ(said, 1u) << r.err;
 }
 
 TEST_F(SpawnTest, AReplacementStuckBeforeFreezeSupportTimesOutAndFailsTheNextTask) {
-  const auto r =
-      sp::run({CONCUR_SPAWN_FORGOT, "later-block"},
-              {.capture_output = true, .timeout = 30s, .env = with_spawn_timeout("0.3")});
-  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("first 42"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("did not answer within 0.3 s"), std::string::npos) << r.out;
+  const auto r = run_forgot("later-block", "0.3");
+  EXPECT_TRUE(has(r.out, "first 42")) << r.out;
+  EXPECT_TRUE(has(r.out, "did not answer within 0.3 s")) << r.out;
 }
 
 TEST_F(SpawnTest, AReplacementThatSendsHalfAHandshakeTimesOutAndFailsTheNextTask) {
   // The channel turns readable, but the rest of the handshake never comes: the dispatch thread
   // may wait for it only until the handshake timeout, not for ever.
-  const auto r =
-      sp::run({CONCUR_SPAWN_FORGOT, "later-partial"},
-              {.capture_output = true, .timeout = 30s, .env = with_spawn_timeout("0.3")});
-  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("first 42"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("did not answer within 0.3 s"), std::string::npos) << r.out;
+  const auto r = run_forgot("later-partial", "0.3");
+  EXPECT_TRUE(has(r.out, "first 42")) << r.out;
+  EXPECT_TRUE(has(r.out, "did not answer within 0.3 s")) << r.out;
 }
 
 TEST_F(SpawnTest, JoinDoesNotWaitForAReplacementThatNeverAnswers) {
   // The default handshake timeout (60 s) is far beyond the run's timeout: join() must kill the
   // replacement, not wait for it.
-  const auto r =
-      sp::run({CONCUR_SPAWN_FORGOT, "later-join"}, {.capture_output = true, .timeout = 20s});
-  EXPECT_EQ(r.returncode, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("joined"), std::string::npos) << r.out;
+  const auto r = run_forgot("later-join", nullptr, 20s);
+  EXPECT_TRUE(has(r.out, "joined")) << r.out;
 }
