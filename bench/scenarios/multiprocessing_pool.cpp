@@ -1,6 +1,7 @@
 // Scenarios of concur::multiprocessing (ids from shared/BENCH.md):
 //   pool_startup     Pool(2) created until its first result      ref concur_pool
-//                    (and raw_exec_floor: two execs of this binary until one runs main())
+//                    (and raw_exec_floor: two execs of this binary until one runs main();
+//                    lean_*: the same rows in bench/lean, a program linking only concur)
 //   pool_map_small   map(x * 2) over 10^5 ints, warm 2-worker pool ref concur_pool
 //   pool_sum_shared  sum of 10^7 int64 over 2 workers              ref concur_sharedarray
 //   pool_compute     the compute kernel split over 2 workers       ref raw_1_thread
@@ -71,6 +72,16 @@ double two_threads(std::size_t n, const std::int64_t* p) {
   });
 }
 
+// One run of concur_bench_lean (its own timing; the exec of it is not timed).
+double lean(const char* mode) {
+#ifdef CONCUR_BENCH_LEAN_PATH
+  return concur::bench::run_timed({CONCUR_BENCH_LEAN_PATH, mode});
+#else
+  (void)mode;
+  throw concur::bench::Skip("concur_bench_lean was not built");
+#endif
+}
+
 Register startup{[] {
   return Scenario{
       .id = "pool_startup",
@@ -100,6 +111,11 @@ Register startup{[] {
                 // The floor under any spawn method here: two execs of this binary until the
                 // first runs main() (harness/exec_floor.hpp).
                 {"raw_exec_floor", [] { return concur::bench::exec_floor(2); }},
+                // The same three in a program that links only concur (bench/lean): a spawned
+                // worker pays for what its program links; this binary links much more.
+                {"lean_concur_pool", [] { return lean("fork"); }},
+                {"lean_concur_pool_spawn", [] { return lean("spawn"); }},
+                {"lean_raw_exec_floor", [] { return lean("floor"); }},
                 {"python_pool_fork",
                  [] { return concur::bench::run_python("pool_startup.py", {"fork"}); }},
                 {"python_pool_spawn",
