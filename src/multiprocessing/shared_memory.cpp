@@ -182,8 +182,7 @@ void unlink_named(const std::string& name) {
 namespace concur::multiprocessing {
 
 void SharedMemory::unlink() {
-  if (!map_) throw std::logic_error("concur::multiprocessing: SharedMemory.unlink() after close()");
-  if (!map_->name.empty()) detail::unlink_named(map_->name);
+  if (!name_.empty()) detail::unlink_named(name_);
 }
 
 }  // namespace concur::multiprocessing

@@ -113,8 +113,18 @@ TEST_F(SharedMemoryTest, CloseDropsOnlyThisHandle) {
   EXPECT_EQ(made.size(), 0u);
   EXPECT_TRUE(made.buf().empty());
   EXPECT_EQ(copy.buf()[3], std::byte{9});
-  EXPECT_THROW(made.unlink(), std::logic_error);
-  copy.unlink();
+  // Python's close() then unlink(): the closed handle keeps its name and can still unlink.
+  EXPECT_EQ(made.name(), name);
+  made.unlink();
+  EXPECT_FALSE(exists(name));
+  EXPECT_EQ(copy.buf()[3], std::byte{9});  // mapped memory outlives the name
+  try {
+    mp::SharedMemory again(name, false);
+    ADD_FAILURE() << "attached an unlinked name";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), ENOENT);
+  }
+  EXPECT_THROW(copy.unlink(), std::system_error);  // only once
 }
 
 TEST_F(SharedMemoryTest, AnonymousMemoryHasNoNameAndUnlinkDoesNothing) {

@@ -78,19 +78,21 @@ class SharedMemory {
   /// unlinked). A name is 1..254 characters without '/' (Python's leading '/' is accepted and
   /// dropped); otherwise std::invalid_argument, as is create with size 0.
   SharedMemory(std::string name, bool create, std::size_t size = 0)
-      : map_(detail::open_named(std::move(name), create, size)) {}
+      : map_(detail::open_named(std::move(name), create, size)), name_(map_->name) {}
   /// An empty handle (size 0), to be assigned (needed to receive one as a task argument).
   SharedMemory() = default;
 
-  /// The name without the leading '/' (as Python's .name); "" for anonymous memory.
-  std::string name() const { return map_ ? map_->name : std::string(); }
-  /// Gives up this handle's access (Python's close()): size() becomes 0 and buf() empty. The
-  /// memory stays mapped for other handles and is unmapped with the last one. Never throws.
+  /// The name without the leading '/' (as Python's .name); "" for anonymous memory. Still
+  /// the name after close().
+  std::string name() const { return name_; }
+  /// Gives up this handle's access (Python's close()): size() becomes 0 and buf() empty; the
+  /// name stays, so close() then unlink() works as in Python. The memory stays mapped for
+  /// other handles and is unmapped with the last one. Never throws.
   void close() noexcept { map_.reset(); }
-  /// Removes the name from /dev/shm (Python's unlink()): later attaches fail with ENOENT;
-  /// memory already attached stays valid. Call it once, from one process, usually the
-  /// creator. Does nothing for anonymous memory. Throws std::system_error (ENOENT when the
-  /// name is already gone), std::logic_error after close().
+  /// Removes the name from /dev/shm (Python's unlink()), also after close(): later attaches
+  /// fail with ENOENT; memory already attached stays valid. Call it once, from one process,
+  /// usually the creator. Does nothing for anonymous memory or an empty handle. Throws
+  /// std::system_error (ENOENT when the name is already gone).
   void unlink();
 
   /// The block's size in bytes (0 for an empty or closed handle).
@@ -121,16 +123,19 @@ class SharedMemory {
     ar(has);
     if (!has) {
       map_.reset();
+      name_.clear();
       return;
     }
     std::uint32_t index = 0;
     std::string name;
     ar(index, name);
     map_ = detail::map_fd(detail::attached_fd(index), name);
+    name_ = std::move(name);
   }
 
  private:
   std::shared_ptr<detail::Mapping> map_;
+  std::string name_;  // kept by close(): Python's close() then unlink()
 };
 
 class Lock;  // <concur/multiprocessing/synchronize.hpp>, included at the end of this header
