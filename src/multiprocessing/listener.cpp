@@ -10,7 +10,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -95,11 +97,17 @@ void no_delay(int fd) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // best effort
 }
 
-std::string sockname(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0)
-    concur::detail::throw_errno("concur::multiprocessing: getsockname");
+// "ip:port", "[ip6]:port", or an AF_UNIX peer's path ("" for an unnamed socket).
+std::string format_address(const sockaddr_storage& ss, socklen_t len) {
+  if (ss.ss_family == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(&ss);
+    const auto at = offsetof(sockaddr_un, sun_path);
+    if (len <= at) return {};
+    const std::size_t n = std::min<std::size_t>(len - at, sizeof un->sun_path);
+    std::string path(un->sun_path, n);
+    if (!path.empty() && path.front() != '\0') path.resize(std::strlen(path.c_str()));
+    return path;
+  }
   char host[INET6_ADDRSTRLEN] = {};
   if (ss.ss_family == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
@@ -109,6 +117,14 @@ std::string sockname(int fd) {
   const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
   ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
   return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+}
+
+std::string sockname(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0)
+    concur::detail::throw_errno("concur::multiprocessing: getsockname");
+  return format_address(ss, len);
 }
 
 void authenticate(Connection& c, const std::optional<std::string>& key, bool server) {
@@ -134,6 +150,7 @@ struct Listener::Impl {
   std::string address;                // as bound (TCP: the real port)
   std::string unlink_path, temp_dir;  // what close() removes
   std::optional<std::string> authkey;
+  std::optional<std::string> last_accepted;
   bool tcp = false;
 };
 
@@ -199,16 +216,24 @@ Listener& Listener::operator=(Listener&& o) noexcept {
 Connection Listener::accept() {
   if (!impl_ || !impl_->fd) throw ProcessError("concur::multiprocessing: the Listener is closed");
   int c;
-  do c = ::accept4(impl_->fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
-  while (c < 0 && (errno == EINTR || errno == ECONNABORTED));
+  sockaddr_storage peer{};
+  socklen_t len = 0;
+  do {
+    len = sizeof peer;
+    c = ::accept4(impl_->fd.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+  } while (c < 0 && (errno == EINTR || errno == ECONNABORTED));
   if (c < 0) throw_at(errno, "accept", impl_->address);
   if (impl_->tcp) no_delay(c);
   Connection conn(c);
+  impl_->last_accepted = format_address(peer, len);  // before the challenge, as Python
   authenticate(conn, impl_->authkey, true);
   return conn;
 }
 
 std::string Listener::address() const { return impl_ ? impl_->address : std::string(); }
+std::optional<std::string> Listener::last_accepted() const {
+  return impl_ ? impl_->last_accepted : std::nullopt;
+}
 int Listener::fileno() const { return impl_ ? impl_->fd.get() : -1; }
 
 void Listener::close() {

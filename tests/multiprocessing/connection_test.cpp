@@ -1,7 +1,9 @@
 // Connection, Listener/Client and wait(), after CPython's _TestConnection,
 // _TestListenerClient, _TestAuthentication and _TestWait; plus hostile input (frames a peer
 // may forge) and interoperation with this machine's python3.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -218,6 +220,49 @@ TEST_F(ConnectionTest, ListenerAndClientTalkOverEveryAddressFamily) {
       EXPECT_FALSE(std::filesystem::exists(bound));
     }
   }
+}
+
+// The client's own end, as the listener sees it: "ip:port" for TCP.
+std::string local_address(const mp::Connection& c) {
+  sockaddr_in in{};
+  socklen_t len = sizeof in;
+  if (::getsockname(c.fileno(), reinterpret_cast<sockaddr*>(&in), &len) != 0) return "?";
+  char host[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &in.sin_addr, host, sizeof host);
+  return std::string(host) + ":" + std::to_string(ntohs(in.sin_port));
+}
+
+TEST_F(ConnectionTest, LastAcceptedNamesThePeerEvenWhenItFailsTheChallenge) {
+  conn::Listener tcp("127.0.0.1:0", "key");
+  EXPECT_EQ(tcp.last_accepted(), std::nullopt);  // Python: None before the first accept
+  auto served = std::async(std::launch::async, [&tcp] { return tcp.accept().recv<int>(); });
+  mp::Connection c = conn::Client(tcp.address(), "key");
+  c.send(1);
+  EXPECT_EQ(served.get(), 1);
+  EXPECT_EQ(tcp.last_accepted(), local_address(c));
+  // A second client with a wrong key: recorded before the challenge, as Python does.
+  auto refused = std::async(std::launch::async, [&tcp] {
+    try {
+      tcp.accept();
+    } catch (const conn::AuthenticationError&) {
+      return true;
+    }
+    return false;
+  });
+  try {
+    conn::Client(tcp.address(), "wrong");
+  } catch (const conn::AuthenticationError&) {
+  }
+  EXPECT_TRUE(refused.get());
+  ASSERT_TRUE(tcp.last_accepted().has_value());
+  EXPECT_NE(*tcp.last_accepted(), local_address(c));  // another client port
+  EXPECT_EQ(tcp.last_accepted()->rfind("127.0.0.1:", 0), 0u);
+
+  conn::Listener unix_listener(unix_path("last"));
+  auto got = std::async(std::launch::async, [&unix_listener] { return unix_listener.accept(); });
+  mp::Connection u = conn::Client(unix_listener.address());
+  got.get();
+  EXPECT_EQ(unix_listener.last_accepted(), std::string());  // an unnamed client socket
 }
 
 TEST_F(ConnectionTest, ClientInAnotherProcessReachesTheListener) {

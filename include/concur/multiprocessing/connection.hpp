@@ -180,6 +180,10 @@ class Listener {
   Connection accept();
   /// The bound address: "ip:port" with the real port for TCP, the path for AF_UNIX.
   std::string address() const;
+  /// Where the last accepted connection came from (Python's last_accepted): "ip:port" for
+  /// TCP, the client socket's path for AF_UNIX ("" when it has none, as usual); nullopt
+  /// before the first accept(). Set before the challenge, so also for a client that failed it.
+  std::optional<std::string> last_accepted() const;
   /// Stops listening; an AF_UNIX path (or temporary directory) we made is removed.
   void close();
   /// The listening socket's fd (readable when a client is waiting); -1 once closed.
