@@ -73,7 +73,7 @@ std::shared_ptr<Mapping> create_mapping(std::size_t size) {
   return m;
 }
 
-std::shared_ptr<Mapping> map_fd(int fd, const std::string& name) {
+std::shared_ptr<Mapping> map_fd(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) < 0) throw_errno("fstat(memfd)");
   const Key key{st.st_dev, st.st_ino};
@@ -87,7 +87,6 @@ std::shared_ptr<Mapping> map_fd(int fd, const std::string& name) {
     m = std::make_shared<Mapping>();
     m->fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (m->fd < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC)");
-    m->name = name;
     map_into(*m);
     std::lock_guard lock(registry_mutex());
     live_mappings()[key] = m;
@@ -138,7 +137,7 @@ std::string checked_name(std::string name) {
 
 }  // namespace
 
-std::shared_ptr<Mapping> open_named(std::string name, bool create, std::size_t size) {
+std::shared_ptr<Mapping> open_named(std::string& name, bool create, std::size_t size) {
   if (create && size == 0)
     throw std::invalid_argument(
         "concur::multiprocessing: SharedMemory(create=true) needs a size greater than 0");
@@ -156,7 +155,6 @@ std::shared_ptr<Mapping> open_named(std::string name, bool create, std::size_t s
     if (pick && errno == EEXIST && attempt < 100) continue;
     throw_shm(errno, create ? "shm_open(O_CREAT|O_EXCL)" : "shm_open", name);
   }
-  m->name = name;
   if (create && ::ftruncate(m->fd, static_cast<off_t>(size)) < 0) {
     const int err = errno;
     ::shm_unlink(("/" + name).c_str());  // ours: made just now, never handed out

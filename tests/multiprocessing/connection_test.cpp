@@ -42,6 +42,18 @@ void raw(const mp::Connection& c, std::string_view bytes) {
             static_cast<ssize_t>(bytes.size()));
 }
 
+// Accepts one client on another thread: true when accept() throws AuthenticationError.
+std::future<bool> accept_refused(conn::Listener& listener) {
+  return std::async(std::launch::async, [&listener] {
+    try {
+      listener.accept();
+    } catch (const conn::AuthenticationError&) {
+      return true;
+    }
+    return false;
+  });
+}
+
 }  // namespace
 
 TEST_F(ConnectionTest, SendBytesAndRecvBytesKeepMessageBoundaries) {
@@ -241,14 +253,7 @@ TEST_F(ConnectionTest, LastAcceptedNamesThePeerEvenWhenItFailsTheChallenge) {
   EXPECT_EQ(served.get(), 1);
   EXPECT_EQ(tcp.last_accepted(), local_address(c));
   // A second client with a wrong key: recorded before the challenge, as Python does.
-  auto refused = std::async(std::launch::async, [&tcp] {
-    try {
-      tcp.accept();
-    } catch (const conn::AuthenticationError&) {
-      return true;
-    }
-    return false;
-  });
+  auto refused = accept_refused(tcp);
   try {
     conn::Client(tcp.address(), "wrong");
   } catch (const conn::AuthenticationError&) {
@@ -284,28 +289,14 @@ TEST_F(ConnectionTest, ClientInAnotherProcessReachesTheListener) {
 
 TEST_F(ConnectionTest, WrongAuthkeyFailsOnBothSides) {
   conn::Listener listener(unix_path("wrongkey"), "right");
-  auto served = std::async(std::launch::async, [&listener] {
-    try {
-      listener.accept();
-    } catch (const conn::AuthenticationError&) {
-      return true;
-    }
-    return false;
-  });
+  auto served = accept_refused(listener);
   EXPECT_THROW(conn::Client(listener.address(), "wrong"), conn::AuthenticationError);
   EXPECT_TRUE(served.get());
 }
 
 TEST_F(ConnectionTest, ClientWithoutAKeyCannotPassTheChallenge) {
   conn::Listener listener(unix_path("nokey"), "key");
-  auto served = std::async(std::launch::async, [&listener] {
-    try {
-      listener.accept();
-    } catch (const conn::AuthenticationError&) {
-      return true;
-    }
-    return false;
-  });
+  auto served = accept_refused(listener);
   mp::Connection c = conn::Client(listener.address());
   EXPECT_EQ(c.recv_bytes().rfind("#CHALLENGE#{sha256}", 0), 0u);
   c.send_bytes("not an hmac");

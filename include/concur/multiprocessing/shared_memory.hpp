@@ -47,17 +47,17 @@ struct Mapping {
   std::size_t size = 0;
   dev_t dev = 0;
   ino_t ino = 0;
-  std::string name;  // POSIX shm name without the leading '/', "" for a memfd
   ~Mapping();
 };
 /// A new zero-filled memfd of `size` bytes, mapped. Throws std::system_error.
 std::shared_ptr<Mapping> create_mapping(std::size_t size);
 /// The mapping of the memfd or shm `fd` (borrowed): an existing one of this process if any,
-/// else a new one (named `name`). Throws std::system_error.
-std::shared_ptr<Mapping> map_fd(int fd, const std::string& name = {});
+/// else a new one. Throws std::system_error.
+std::shared_ptr<Mapping> map_fd(int fd);
 /// Creates (shm_open O_CREAT|O_EXCL) or attaches the POSIX shared memory `name`, mapped.
+/// `name` comes back as used: without a leading '/', or the fresh one picked for "".
 /// Throws std::invalid_argument (bad name or size), std::system_error (EEXIST, ENOENT...).
-std::shared_ptr<Mapping> open_named(std::string name, bool create, std::size_t size);
+std::shared_ptr<Mapping> open_named(std::string& name, bool create, std::size_t size);
 /// shm_unlink(name). Throws std::system_error (ENOENT if already unlinked).
 void unlink_named(const std::string& name);
 }  // namespace detail
@@ -77,8 +77,9 @@ class SharedMemory {
   /// block's) and throws std::system_error with ENOENT if there is none (or it was
   /// unlinked). A name is 1..254 characters without '/' (Python's leading '/' is accepted and
   /// dropped); otherwise std::invalid_argument, as is create with size 0.
-  SharedMemory(std::string name, bool create, std::size_t size = 0)
-      : map_(detail::open_named(std::move(name), create, size)), name_(map_->name) {}
+  SharedMemory(std::string name, bool create, std::size_t size = 0) : name_(std::move(name)) {
+    map_ = detail::open_named(name_, create, size);
+  }
   /// An empty handle (size 0), to be assigned (needed to receive one as a task argument).
   SharedMemory() = default;
 
@@ -114,7 +115,7 @@ class SharedMemory {
   void save(Archive& ar) const {
     const bool has = static_cast<bool>(map_);
     ar(has);
-    if (has) ar(detail::attach_fd(map_->fd), map_->name);
+    if (has) ar(detail::attach_fd(map_->fd), name_);
   }
   /// Maps a handle written by save(). Throws std::system_error if it cannot be mapped.
   template <class Archive>
@@ -129,13 +130,13 @@ class SharedMemory {
     std::uint32_t index = 0;
     std::string name;
     ar(index, name);
-    map_ = detail::map_fd(detail::attached_fd(index), name);
+    map_ = detail::map_fd(detail::attached_fd(index));
     name_ = std::move(name);
   }
 
  private:
   std::shared_ptr<detail::Mapping> map_;
-  std::string name_;  // kept by close(): Python's close() then unlink()
+  std::string name_;  // POSIX shm name, "" for a memfd; kept by close() (then unlink(), as Python)
 };
 
 class Lock;  // <concur/multiprocessing/synchronize.hpp>, included at the end of this header
